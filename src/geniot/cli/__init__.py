@@ -1,0 +1,1 @@
+"""L5: the Typer command-line interface (one module per command group)."""

@@ -1,0 +1,28 @@
+"""The `geniot` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from geniot.cli.demo_cmd import demo
+from geniot.cli.evaluate_cmd import evaluate, report
+from geniot.cli.model_cmds import fit, models, sample
+from geniot.cli.simulate_cmd import simulate
+
+app = typer.Typer(
+    name="geniot",
+    help="Generative AI for industrial IoT sensor data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(demo)
+app.command()(simulate)
+app.command()(fit)
+app.command()(sample)
+app.command()(evaluate)
+app.command()(report)
+app.command()(models)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

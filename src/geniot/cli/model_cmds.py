@@ -1,0 +1,64 @@
+"""`geniot fit`, `geniot sample` and `geniot models`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from geniot.cli.progress import console, training_progress, user_errors
+from geniot.core.base import BaseGenerator
+from geniot.core.registry import generator_class, generator_names
+from geniot.workflows.datasets import windows_from_file
+from geniot.workflows.training import build_model, channel_names, parse_params, train_and_save
+from geniot.workflows.windows_io import write_windows
+
+
+def fit(
+    data: Path = typer.Argument(..., help="CSV or Parquet file, wide or long layout"),
+    model: str = typer.Option("diffusion", "--model", help="generator name (see `geniot models`)"),
+    window: int = typer.Option(24, "--window", help="steps per window"),
+    out: Path = typer.Option(..., "--out", help="artifact folder to write"),
+    stride: int = typer.Option(1, "--stride", help="steps between window starts"),
+    max_minutes: float | None = typer.Option(None, "--max-minutes", help="wall-clock training budget"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    asset: str | None = typer.Option(None, "--asset", help="train on one asset of a multi-asset file"),
+    holdout: float = typer.Option(0.0, "--holdout", help="fraction of windows (latest) kept out for the memorization check"),
+    params: str | None = typer.Option(None, "--params", help="model parameters as JSON, e.g. '{\"epochs\": 50}'"),
+) -> None:
+    """Train a generative model of the data's sensor windows."""
+    with user_errors():
+        windows = windows_from_file(data, window, stride=stride, asset=asset)
+        generator = build_model(model, params=parse_params(params), max_minutes=max_minutes, seed=seed)
+        console.print(
+            f"training {model} on {len(windows.windows)} windows of {window} x {len(windows.channels)} "
+            f"({', '.join(windows.channels)})"
+        )
+        epochs = getattr(generator, "epochs", 1)
+        with training_progress(f"fit {model}", epochs) as progress:
+            train_and_save(windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress)
+        console.print(f"saved {out}")
+
+
+def sample(
+    artifact: Path = typer.Argument(..., help="artifact folder written by `geniot fit`"),
+    n: int = typer.Option(..., "--n", help="number of windows"),
+    out: Path = typer.Option(..., "--out", help=".npy (n, window, channels), .csv or .parquet"),
+    seed: int | None = typer.Option(0, "--seed", help="random seed"),
+) -> None:
+    """Sample synthetic windows in the data's original units."""
+    with user_errors():
+        generator = BaseGenerator.load(artifact)
+        windows = generator.sample(n, random_state=seed)
+        write_windows(windows, out, channel_names(generator))
+        console.print(f"wrote {out} ({windows.shape[0]} windows of {windows.shape[1]} x {windows.shape[2]})")
+
+
+def models() -> None:
+    """List the registered generators and their capabilities."""
+    for name in generator_names():
+        tags = generator_class(name).tags
+        typer.echo(
+            f"{name:10s} conditional={tags.conditional!s:5s} native_impute={tags.native_impute!s:5s} "
+            f"likelihood={tags.likelihood}"
+        )

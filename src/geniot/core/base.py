@@ -1,0 +1,247 @@
+"""The generator contract: scikit-learn's estimator API plus generative verbs and masks.
+
+    fit(X, *, mask=None, conditions=None) -> self
+    sample(n_samples, *, conditions=None, random_state=None) -> (n, t, c)
+    impute(X, mask, *, n_draws=1, random_state=None) -> (n_draws, n, t, c)
+    score_samples(X, *, mask=None) -> (n,)      higher = more typical
+    save(path) / load(path)
+
+Windows are channel-last float arrays in the data's own units; every model scales inside.
+Persistence is a folder: ``spec.json`` (registry name, params, version), ``state.json``
+(fitted statistics), ``arrays.npz`` (numeric state, loaded with ``allow_pickle=False``) and,
+for torch models, ``weights.pt`` (a state_dict loaded with ``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from geniot.core.exceptions import ArtifactError, CapabilityError, DataError, NotFittedError
+from geniot.core.tags import GeneratorTags
+from geniot.core.validation import check_conditions, check_mask, check_windows
+
+ARTIFACT_FORMAT = 1
+
+
+def _version() -> str:
+    from geniot import __version__
+
+    return __version__
+
+
+class BaseGenerator:
+    """Base class of every generator. Subclasses implement the ``_fit``/``_sample``/... hooks."""
+
+    tags: ClassVar[GeneratorTags] = GeneratorTags()
+    registry_name: ClassVar[str] = ""
+
+    # ---------------------------------------------------------------- parameters
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind == p.KEYWORD_ONLY
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> "BaseGenerator":
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {key!r}")
+            setattr(self, key, value)
+        return self
+
+    def clone(self) -> "BaseGenerator":
+        """An unfitted copy with the same parameters."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ---------------------------------------------------------------- state
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "n_channels_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+
+    # ---------------------------------------------------------------- public verbs
+    def fit(self, X, *, mask=None, conditions=None, progress=None) -> "BaseGenerator":
+        """Learn the distribution of windows ``X`` (NaN or ``mask == False`` = gap)."""
+        X = check_windows(X)
+        mask = check_mask(mask, X)
+        if not mask.any(axis=(0, 1)).all():
+            empty = [int(i) for i in np.flatnonzero(~mask.any(axis=(0, 1)))]
+            raise DataError(f"channel(s) {empty} have no observed value at all")
+        cond = None
+        if conditions is not None:
+            self._require("conditional", "fit with conditions")
+            cond = check_conditions(conditions, X.shape[0])
+        X = np.where(mask, X, np.nan)
+        self.n_steps_ = X.shape[1]
+        self.n_conditions_ = 0 if cond is None else cond.shape[1]
+        self.history_: list[dict[str, float]] = []
+        self._fit(X, mask, cond, progress)
+        self.n_channels_ = X.shape[2]  # set last: marks the model as fitted
+        return self
+
+    def sample(self, n_samples: int, *, conditions=None, random_state=None) -> np.ndarray:
+        """Draw ``n_samples`` synthetic windows, shaped (n_samples, n_steps, n_channels)."""
+        self._check_fitted()
+        if int(n_samples) < 1:
+            raise DataError(f"n_samples must be at least 1, got {n_samples}")
+        cond = self._check_sample_conditions(conditions, int(n_samples))
+        out = self._sample(int(n_samples), cond, random_state)
+        return np.asarray(out, dtype=np.float64)
+
+    def impute(self, X, mask=None, *, n_draws: int = 1, random_state=None) -> np.ndarray:
+        """Draws of the missing values given the observed ones: (n_draws, n, t, c).
+
+        Observed values (``mask`` True) are copied through unchanged, bit for bit.
+        """
+        self._check_fitted()
+        X = self._check_input_windows(X)
+        mask = check_mask(mask, X)
+        if int(n_draws) < 1:
+            raise DataError(f"n_draws must be at least 1, got {n_draws}")
+        draws = np.asarray(self._impute(X, mask, int(n_draws), random_state), dtype=np.float64)
+        # Enforce the contract here once, rather than trusting every model to do it.
+        draws = np.where(mask[None], X[None], draws)
+        return draws
+
+    def score_samples(self, X, *, mask=None) -> np.ndarray:
+        """How typical each window is (higher = more typical): (n_windows,)."""
+        self._check_fitted()
+        if self.tags.likelihood == "none":
+            raise CapabilityError(
+                f"{type(self).__name__} has no likelihood; use a model with "
+                "likelihood='exact' or 'bound' (e.g. 'gaussian', 'vae', 'diffusion')"
+            )
+        X = self._check_input_windows(X)
+        mask = check_mask(mask, X)
+        return np.asarray(self._score_samples(X, mask), dtype=np.float64)
+
+    def score(self, X, *, mask=None) -> float:
+        """Mean of :meth:`score_samples` (scikit-learn's convention)."""
+        return float(np.mean(self.score_samples(X, mask=mask)))
+
+    # ---------------------------------------------------------------- helpers
+    def _require(self, tag: str, what: str) -> None:
+        if not getattr(self.tags, tag):
+            raise CapabilityError(f"{type(self).__name__} cannot {what} (capability {tag!r} is off)")
+
+    def _check_input_windows(self, X) -> np.ndarray:
+        X = check_windows(X)
+        if X.shape[2] != self.n_channels_:
+            raise DataError(
+                f"the model was fitted on {self.n_channels_} channels, got {X.shape[2]}"
+            )
+        if X.shape[1] != self.n_steps_:
+            raise DataError(
+                f"the model was fitted on windows of {self.n_steps_} steps, got {X.shape[1]}"
+            )
+        return X
+
+    def _check_sample_conditions(self, conditions, n: int):
+        if self.n_conditions_ == 0:
+            if conditions is not None:
+                raise DataError("the model was fitted without conditions; pass conditions=None")
+            return None
+        if conditions is None:
+            raise DataError(f"the model was fitted with {self.n_conditions_} condition columns; pass conditions")
+        return check_conditions(conditions, n, n_conditions=self.n_conditions_)
+
+    # ---------------------------------------------------------------- hooks
+    def _fit(self, X, mask, conditions, progress) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sample(self, n, conditions, random_state):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _impute(self, X, mask, n_draws, random_state):
+        raise CapabilityError(
+            f"{type(self).__name__} cannot impute; use a model with native imputation "
+            "(e.g. 'gaussian', 'diffusion') or the VAE"
+        )
+
+    def _score_samples(self, X, mask):  # pragma: no cover - guarded by tags
+        raise CapabilityError(f"{type(self).__name__} has no likelihood")
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Fitted state as (JSON-able dict, numeric arrays)."""
+        return {}, {}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> None:
+        pass
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path) -> Path:
+        """Write the fitted model to folder ``path`` (created if needed)."""
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state, arrays = self._get_state()
+        common = {
+            "n_channels_": int(self.n_channels_),
+            "n_steps_": int(self.n_steps_),
+            "n_conditions_": int(self.n_conditions_),
+            "history_": self.history_,
+            "metadata_": getattr(self, "metadata_", {}),
+        }
+        spec = {
+            "format": ARTIFACT_FORMAT,
+            "name": self.registry_name,
+            "params": self.get_params(),
+            "geniot_version": _version(),
+            "tags": self.tags.to_dict(),
+        }
+        (path / "spec.json").write_text(json.dumps(spec, indent=2))
+        (path / "state.json").write_text(json.dumps({**common, **state}, indent=2))
+        np.savez(path / "arrays.npz", **arrays)
+        self._save_weights(path)
+        return path
+
+    def _save_weights(self, path: Path) -> None:
+        pass
+
+    @staticmethod
+    def load(path) -> "BaseGenerator":
+        """Load any saved generator from its folder (no pickle: JSON, npz, weights_only)."""
+        from geniot.core.registry import generator_class
+
+        path = Path(path)
+        spec_file = path / "spec.json"
+        if not spec_file.is_file():
+            raise ArtifactError(f"{path} is not a geniot model folder (no spec.json)")
+        try:
+            spec = json.loads(spec_file.read_text())
+            state = json.loads((path / "state.json").read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ArtifactError(f"{path}: unreadable model files ({exc})") from exc
+        if spec.get("format") != ARTIFACT_FORMAT:
+            raise ArtifactError(f"{path}: unsupported artifact format {spec.get('format')!r}")
+        cls = generator_class(spec["name"])
+        model = cls(**spec.get("params", {}))
+        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        model.n_steps_ = int(state["n_steps_"])
+        model.n_conditions_ = int(state["n_conditions_"])
+        model.history_ = list(state.get("history_", []))
+        model.metadata_ = dict(state.get("metadata_", {}))
+        model._set_state(state, arrays, path)
+        model.n_channels_ = int(state["n_channels_"])
+        return model

@@ -1,0 +1,203 @@
+"""``SensorStore``: the long table of readings in embedded DuckDB (one file, or ``":memory:"``).
+
+The long table ``readings(ts, asset, signal, value, quality)`` is the storage truth: it takes
+any mix of assets and signals without schema changes, and its primary key (asset, signal, ts)
+makes appends idempotent, so replaying a batch (a re-sent MQTT message, a re-imported file)
+never doubles data. Wide series are built on read. Every user value reaches SQL as a
+parameter, never as SQL text.
+
+Timestamps are stored as DuckDB ``TIMESTAMP`` (microsecond precision); naive, meant as UTC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+import duckdb
+import pandas as pd
+
+from geniot.core.exceptions import DataError
+from geniot.data.io import long_to_series, normalize_long
+from geniot.data.series import LONG_COLUMNS, SensorSeries
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    ts TIMESTAMP NOT NULL,
+    asset VARCHAR NOT NULL,
+    signal VARCHAR NOT NULL,
+    value DOUBLE,
+    quality DOUBLE,
+    PRIMARY KEY (asset, signal, ts)
+)
+"""
+_BATCH_VIEW = "geniot_append_batch"
+
+
+def _param_time(value) -> pd.Timestamp:
+    """A naive UTC timestamp, the way readings are stored."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
+
+
+def _signal_list(signals) -> list[str] | None:
+    if signals is None:
+        return None
+    return [signals] if isinstance(signals, str) else [str(s) for s in signals]
+
+
+class SensorStore:
+    """Readings of many assets in one DuckDB database.
+
+    Use as a context manager (or call :meth:`close`) so that the file is released.
+    """
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._con = duckdb.connect(self.path)
+        self._con.execute(_SCHEMA)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __repr__(self) -> str:
+        return f"SensorStore({self.path!r})"
+
+    # ------------------------------------------------------------------------------- writing
+    def append(self, data: SensorSeries | pd.DataFrame, *, asset: str | None = None) -> int:
+        """Add readings and return how many were new.
+
+        ``data`` is a SensorSeries (its ``asset``, or ``asset=``) or a long frame. Readings
+        already stored (same asset, signal and ts) are skipped, so appending twice is harmless;
+        within one batch the first of several equal keys wins. Gaps (NaN values) are not stored.
+        The whole batch goes in one transaction: either all new rows are stored or none.
+        """
+        batch = self._as_batch(data, asset=asset)
+        con = self._con
+        con.begin()
+        try:
+            before = self.count()
+            con.register(_BATCH_VIEW, batch)
+            con.execute(
+                f"INSERT INTO readings SELECT ts, asset, signal, value, quality "
+                f"FROM {_BATCH_VIEW} ON CONFLICT DO NOTHING"
+            )
+            inserted = self.count() - before
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.unregister(_BATCH_VIEW)
+        return inserted
+
+    @staticmethod
+    def _as_batch(data, *, asset: str | None) -> pd.DataFrame:
+        if isinstance(data, SensorSeries):
+            name = asset if asset is not None else data.asset
+            if name is None:
+                raise DataError("the series has no asset name; pass asset=...", file=data.source)
+            long = data.to_long().assign(asset=name)
+        elif isinstance(data, pd.DataFrame):
+            long = normalize_long(data, asset=asset)
+            if asset is not None:
+                long = long.assign(asset=asset)
+        else:
+            raise TypeError(f"append takes a SensorSeries or a long DataFrame, got {type(data)}")
+        long = long[long["value"].notna()]
+        return long.drop_duplicates(["asset", "signal", "ts"]).reset_index(drop=True)
+
+    # ------------------------------------------------------------------------------- reading
+    def count(self) -> int:
+        """Number of stored readings."""
+        return int(self._row("SELECT count(*) FROM readings")[0])
+
+    def assets(self) -> list[str]:
+        rows = self._con.execute("SELECT DISTINCT asset FROM readings ORDER BY asset").fetchall()
+        return [r[0] for r in rows]
+
+    def signals(self, asset: str) -> list[str]:
+        self._require_asset(asset)
+        rows = self._con.execute(
+            "SELECT DISTINCT signal FROM readings WHERE asset = ? ORDER BY signal", [asset]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def time_range(self, asset: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last timestamp stored for ``asset``."""
+        self._require_asset(asset)
+        lo, hi = self._row("SELECT min(ts), max(ts) FROM readings WHERE asset = ?", [asset])
+        return pd.Timestamp(lo), pd.Timestamp(hi)
+
+    def read_long(
+        self, asset: str | None = None, *, start=None, end=None, signals=None
+    ) -> pd.DataFrame:
+        """Readings with ``start <= ts < end`` as a long frame, sorted by asset, signal, ts."""
+        where, params = self._filters(asset=asset, start=start, end=end, signals=signals)
+        frame = self._con.execute(
+            f"SELECT ts, asset, signal, value, quality FROM readings {where} "
+            "ORDER BY asset, signal, ts",
+            params,
+        ).df()
+        frame["ts"] = frame["ts"].astype("datetime64[ns]")
+        return frame[list(LONG_COLUMNS)]
+
+    def read_wide(self, asset: str, *, start=None, end=None, signals=None) -> SensorSeries:
+        """One asset as a SensorSeries on the union of its timestamps (NaN where a signal has
+        no reading, or a reading with quality <= 0). Channels follow ``signals`` when given,
+        else are sorted by name."""
+        self._require_asset(asset)
+        signals = _signal_list(signals)
+        if signals is not None:
+            missing = sorted(set(signals) - set(self.signals(asset)))
+            if missing:
+                raise DataError(f"asset {asset!r} has no signals {missing}", file=self.path)
+        long = self.read_long(asset, start=start, end=end, signals=signals)
+        if long.empty:
+            raise DataError(
+                f"asset {asset!r} has no readings between {start} and {end}", file=self.path
+            )
+        if signals is not None:  # order of appearance decides the channel order
+            order = {s: i for i, s in enumerate(signals)}
+            long = long.sort_values("signal", key=lambda s: s.map(order), kind="stable")
+        return long_to_series(long, asset, source=self.path)
+
+    def _row(self, sql: str, params: list | None = None) -> tuple:
+        """The single row of a query. fetchall, not fetchone: DuckDB 2 refuses further work on a
+        connection while a result is only partly fetched."""
+        return self._con.execute(sql, params or []).fetchall()[0]
+
+    def _require_asset(self, asset: str) -> None:
+        if (
+            self._row(
+                "SELECT count(*) FROM (SELECT 1 FROM readings WHERE asset = ? LIMIT 1)", [asset]
+            )[0]
+            == 0
+        ):
+            raise DataError(
+                f"unknown asset {asset!r}; the store has {self.assets()}", file=self.path
+            )
+
+    @staticmethod
+    def _filters(*, asset, start, end, signals) -> tuple[str, list]:
+        """A WHERE clause built from fixed fragments, with every user value as a parameter."""
+        clauses, params = [], []
+        if asset is not None:
+            clauses.append("asset = ?")
+            params.append(asset)
+        if start is not None:
+            clauses.append("ts >= ?")
+            params.append(_param_time(start))
+        if end is not None:
+            clauses.append("ts < ?")
+            params.append(_param_time(end))
+        if signals is not None:
+            clauses.append("list_contains(?, signal)")
+            params.append(_signal_list(signals))
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

@@ -1,0 +1,3 @@
+from geniot.models.gaussian.model import GaussianBaseline
+
+__all__ = ["GaussianBaseline"]

@@ -1,0 +1,1 @@
+"""L1: torch building blocks and the one training loop."""

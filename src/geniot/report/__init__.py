@@ -1,0 +1,25 @@
+"""L2: HTML reports and plotly figures of synthetic-data quality.
+
+The report takes an already computed metrics dict (e.g. from ``geniot.metrics``) plus the real
+and synthetic windows; it computes no metric itself.
+"""
+
+from geniot.report.html import write_report
+from geniot.report.plots import (
+    marginals_figure,
+    metrics_table,
+    pca_figure,
+    traces_figure,
+    training_curve_figure,
+    tsne_figure,
+)
+
+__all__ = [
+    "marginals_figure",
+    "metrics_table",
+    "pca_figure",
+    "traces_figure",
+    "training_curve_figure",
+    "tsne_figure",
+    "write_report",
+]

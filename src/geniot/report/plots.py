@@ -1,0 +1,299 @@
+"""Plotly figures comparing real and synthetic windows, and an HTML table of metrics.
+
+Every user-provided string (channel names, metric keys) is HTML-escaped before it reaches a
+figure or the table: plotly renders a subset of HTML in labels, so ``<b>`` in a channel name
+would otherwise turn bold instead of showing as typed.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "REAL_COLOR",
+    "SYNTH_COLOR",
+    "marginals_figure",
+    "metrics_table",
+    "pca_figure",
+    "traces_figure",
+    "training_curve_figure",
+    "tsne_figure",
+]
+
+REAL_COLOR = "#1f77b4"
+SYNTH_COLOR = "#ff7f0e"
+
+
+def _windows(X, name: str) -> np.ndarray:
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3:
+        raise ValueError(f"{name} must be windows shaped (n_windows, n_steps, n_channels)")
+    return arr
+
+
+def _pair(real, synth):
+    r, s = _windows(real, "real"), _windows(synth, "synth")
+    if r.shape[1:] != s.shape[1:]:
+        raise ValueError(f"real windows {r.shape[1:]} and synth windows {s.shape[1:]} differ")
+    return r, s
+
+
+def _names(channel_names, c: int) -> list[str]:
+    if channel_names is None:
+        return [f"channel {j}" for j in range(c)]
+    names = [str(n) for n in channel_names]
+    if len(names) != c:
+        raise ValueError(f"{len(names)} channel names for {c} channels")
+    return [html.escape(n) for n in names]
+
+
+def _flat_scaled(real: np.ndarray, synth: np.ndarray, max_points: int, rng):
+    """Subsample, min-max scale with real's channel range, flatten, fill NaN with 0.5."""
+    flat = real.reshape(-1, real.shape[2])
+    lo, hi = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    out = []
+    for X in (real, synth):
+        idx = rng.choice(len(X), size=max_points, replace=False) if len(X) > max_points else None
+        Y = X if idx is None else X[idx]
+        Y = np.nan_to_num((Y - lo) / span, nan=0.5, posinf=1.0, neginf=0.0)
+        out.append(Y.reshape(len(Y), -1))
+    return out
+
+
+def _scatter_2d(zr, zs, title: str, axis: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=zr[:, 0], y=zr[:, 1], mode="markers", name="real",
+                               marker=dict(color=REAL_COLOR, size=4, opacity=0.5)))
+    fig.add_trace(go.Scattergl(x=zs[:, 0], y=zs[:, 1], mode="markers", name="synthetic",
+                               marker=dict(color=SYNTH_COLOR, size=4, opacity=0.5)))
+    fig.update_layout(title=title, height=450, xaxis_title=f"{axis} 1", yaxis_title=f"{axis} 2",
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def pca_figure(real, synth, *, max_points: int = 1000, random_state=0) -> go.Figure:
+    """2-D PCA (fitted on the real windows) of flattened, min-max scaled windows."""
+    from sklearn.decomposition import PCA
+
+    r, s = _pair(real, synth)
+    rng = np.random.default_rng(random_state)
+    fr, fs = _flat_scaled(r, s, max_points, rng)
+    k = min(2, fr.shape[1], len(fr))
+    pca = PCA(n_components=k).fit(fr)
+    zr, zs = pca.transform(fr), pca.transform(fs)
+    if k < 2:
+        zr = np.column_stack([zr, np.zeros(len(zr))])
+        zs = np.column_stack([zs, np.zeros(len(zs))])
+    return _scatter_2d(zr, zs, "PCA of real and synthetic windows", "PC")
+
+
+def tsne_figure(real, synth, random_state=0, *, max_points: int = 1000) -> go.Figure:
+    """2-D t-SNE (scikit-learn) of flattened, min-max scaled real and synthetic windows."""
+    from sklearn.manifold import TSNE
+
+    r, s = _pair(real, synth)
+    rng = np.random.default_rng(random_state)
+    fr, fs = _flat_scaled(r, s, max_points, rng)
+    both = np.concatenate([fr, fs])
+    if len(both) < 4:
+        z = np.zeros((len(both), 2))
+    else:
+        perplexity = float(min(30.0, max(1.0, (len(both) - 1) / 3)))
+        seed = None if random_state is None else int(random_state) % (2**31)
+        z = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
+                 ).fit_transform(both)
+    return _scatter_2d(z[: len(fr)], z[len(fr):], "t-SNE of real and synthetic windows", "t-SNE")
+
+
+def _grid(c: int, cols: int = 3) -> tuple[int, int]:
+    cols = min(cols, c)
+    return math.ceil(c / cols), cols
+
+
+def marginals_figure(real, synth, channel_names=None, *, bins: int = 40) -> go.Figure:
+    """Per-channel histograms (density) of all values, real and synthetic overlaid."""
+    r, s = _pair(real, synth)
+    c = r.shape[2]
+    names = _names(channel_names, c)
+    rows, cols = _grid(c)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names)
+    for j in range(c):
+        vr, vs = r[:, :, j].ravel(), s[:, :, j].ravel()
+        vr, vs = vr[np.isfinite(vr)], vs[np.isfinite(vs)]
+        both = np.concatenate([vr, vs])
+        lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
+        if hi <= lo:
+            hi = lo + 1.0
+        size = (hi - lo) / bins
+        xbins = dict(start=lo, end=hi + size / 2, size=size)
+        pos = dict(row=j // cols + 1, col=j % cols + 1)
+        fig.add_trace(go.Histogram(x=vr, xbins=xbins, histnorm="probability density",
+                                   name="real", marker_color=REAL_COLOR, opacity=0.55,
+                                   legendgroup="real", showlegend=j == 0), **pos)
+        fig.add_trace(go.Histogram(x=vs, xbins=xbins, histnorm="probability density",
+                                   name="synthetic", marker_color=SYNTH_COLOR, opacity=0.55,
+                                   legendgroup="synthetic", showlegend=j == 0), **pos)
+    fig.update_layout(barmode="overlay", title="Marginal distributions per channel",
+                      height=max(300, 260 * rows))
+    return fig
+
+
+def traces_figure(real, synth, channel_names=None, n: int = 3, *, random_state=0) -> go.Figure:
+    """``n`` random real windows (left column) beside ``n`` synthetic ones (right column)."""
+    r, s = _pair(real, synth)
+    c = r.shape[2]
+    names = _names(channel_names, c)
+    rng = np.random.default_rng(random_state)
+    n = max(1, min(int(n), len(r), len(s)))
+    ir = rng.choice(len(r), size=n, replace=False)
+    i_s = rng.choice(len(s), size=n, replace=False)
+    titles = []
+    for k in range(n):
+        titles += [f"real window {int(ir[k])}", f"synthetic window {int(i_s[k])}"]
+    fig = make_subplots(rows=n, cols=2, subplot_titles=titles, shared_yaxes=True,
+                        vertical_spacing=0.08)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22", "#17becf"]
+    t = np.arange(r.shape[1])
+    for k in range(n):
+        for col, X, i in ((1, r, ir[k]), (2, s, i_s[k])):
+            for j in range(c):
+                fig.add_trace(go.Scatter(x=t, y=X[i, :, j], mode="lines", name=names[j],
+                                         line=dict(color=palette[j % len(palette)], width=1.5),
+                                         legendgroup=names[j],
+                                         showlegend=(k == 0 and col == 1)),
+                              row=k + 1, col=col)
+    fig.update_layout(title="Sample windows: real (left) and synthetic (right)",
+                      height=max(300, 230 * n))
+    return fig
+
+
+def training_curve_figure(history: Sequence[Mapping]) -> go.Figure:
+    """Loss per epoch: one line per numeric key whose name contains "loss"."""
+    rows = [dict(h) for h in (history or [])]
+    fig = go.Figure()
+    keys: list[str] = []
+    for h in rows:
+        for k, v in h.items():
+            if "loss" in str(k) and k not in keys and _is_number(v):
+                keys.append(k)
+    for k in keys:
+        xs, ys = [], []
+        for i, h in enumerate(rows):
+            if _is_number(h.get(k)):
+                xs.append(h.get("epoch", i) if _is_number(h.get("epoch", i)) else i)
+                ys.append(float(h[k]))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=html.escape(str(k))))
+    if not keys:
+        fig.add_annotation(text="no loss values recorded", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+    fig.update_layout(title="Training curve", xaxis_title="epoch", yaxis_title="loss", height=400)
+    return fig
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and \
+        math.isfinite(float(v))
+
+
+# key -> (label, direction, explanation)
+METRIC_INFO: dict[str, tuple[str, str, str]] = {
+    "discriminative_score": (
+        "Discriminative score", "lower is better (0 to 0.5)",
+        "|accuracy - 0.5| of a GRU classifier trained to tell real from synthetic windows "
+        "(TimeGAN protocol)."),
+    "discriminative_score_sd": ("Discriminative score, sd", "-", "Standard deviation over repeats."),
+    "discriminative_real_accuracy": (
+        "Discriminator accuracy on real", "~0.5 is best",
+        "Share of held-out real windows the classifier calls real."),
+    "discriminative_fake_accuracy": (
+        "Discriminator accuracy on synthetic", "~0.5 is best",
+        "Share of held-out synthetic windows the classifier calls synthetic. A score near 0 with "
+        "one accuracy at 1 and the other at 0 means the classifier failed, not that the data "
+        "is good."),
+    "discriminative_repeats": ("Discriminative repeats", "-", "Independent repeats averaged."),
+    "predictive_tstr_mae": (
+        "Predictive score (TSTR MAE)", "lower is better",
+        "MAE on real test windows of a GRU trained on synthetic windows to predict the next step."),
+    "predictive_trtr_mae": (
+        "Predictive ceiling (TRTR MAE)", "lower is better",
+        "The same model trained on real windows: what synthetic data should match."),
+    "predictive_ratio": ("TSTR / TRTR", "~1 is best", "Utility of synthetic relative to real."),
+    "context_fid": (
+        "Context-FID (embedding distance)", "lower is better",
+        "Fréchet distance between Gaussian fits of real and synthetic window embeddings "
+        "(random convolution features fitted on real windows)."),
+    "correlation_distance": (
+        "Correlation distance", "lower is better",
+        "Mean absolute difference of the channel correlation matrices."),
+    "acf_distance": (
+        "ACF distance", "lower is better",
+        "Mean absolute difference of the per-channel autocorrelation functions."),
+    "marginal_distance": (
+        "Marginal distance", "lower is better",
+        "Wasserstein-1 distance between the per-channel value distributions (scaled data)."),
+    "dcr_synth_median": (
+        "DCR, synthetic (median)", "higher is safer",
+        "Distance of synthetic windows to their closest training window."),
+    "dcr_holdout_median": (
+        "DCR, holdout (median)", "reference",
+        "Distance of unseen real windows to their closest training window."),
+    "dcr_ratio": ("DCR ratio", "~1 is expected; < 0.5 flags copying",
+                  "Synthetic median DCR / holdout median DCR."),
+    "share_closer_than_holdout_5pct": (
+        "Share closer than holdout 5th pct.", "~0.05 is expected; > 0.2 flags copying",
+        "Share of synthetic windows closer to training than 95% of unseen real windows are."),
+    "memorized": ("Memorized", "no is good", "Whether the synthetic data copies training windows."),
+    "n_real": ("Real windows", "-", "Number of real windows evaluated."),
+    "n_synthetic": ("Synthetic windows", "-", "Number of synthetic windows evaluated."),
+    "n_steps": ("Steps per window", "-", ""),
+    "n_channels": ("Channels", "-", ""),
+    "fast": ("Fast settings", "-",
+             "Fewer iterations and repeats than the published protocol: not comparable."),
+}
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if not math.isfinite(f):
+            return str(f)
+        return f"{f:.4g}" if abs(f) >= 1e-3 or f == 0 else f"{f:.2e}"
+    return html.escape(str(v))
+
+
+def metrics_table(metrics: Mapping) -> str:
+    """An HTML ``<table>`` with one row per metric: name, value, direction, explanation.
+
+    Known keys (those of :func:`geniot.metrics.evaluate_synthetic`) get a label and an
+    explanation; other keys are shown as given. Every key and value is HTML-escaped.
+    """
+    rows = []
+    for key, value in metrics.items():
+        label, direction, text = METRIC_INFO.get(str(key), (str(key), "", ""))
+        rows.append(
+            "<tr>"
+            f"<td><span class=\"metric-label\">{html.escape(label)}</span>"
+            f"<br><code>{html.escape(str(key))}</code></td>"
+            f"<td class=\"num\">{_fmt(value)}</td>"
+            f"<td>{html.escape(direction)}</td>"
+            f"<td>{html.escape(text)}</td>"
+            "</tr>"
+        )
+    return (
+        "<table class=\"metrics\"><thead><tr><th>metric</th><th>value</th><th>direction</th>"
+        "<th>what it measures</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
