@@ -71,7 +71,9 @@ def test_fit_torch_model_with_params(plant_csv, tmp_path):
 
 def test_bad_input_gives_one_clear_line(tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_text("timestamp,a\n2026-01-01 00:00,1\n2026-01-01 00:01,x\n")
+    bad.write_text(
+        "timestamp,a\n2026-01-01 00:00,1\n2026-01-01 00:01,x\n2026-01-01 00:02,3\n2026-01-01 00:03,4\n"
+    )
     result = run("fit", bad, "--model", "gaussian", "--window", "2", "--out", tmp_path / "m")
     assert result.exit_code == 2
     assert "bad.csv" in result.output and "'a'" in result.output and "row 2" in result.output

@@ -14,8 +14,9 @@ def test_suite_keys_scaling_and_memorization(sines):
     real = sines(200, seed=1) * 50 + 300  # raw units: the suite scales with real's range
     synth = sines(200, seed=2) * 50 + 300
     holdout = sines(200, seed=3) * 50 + 300
-    out = evaluate_synthetic(real, synth, train=real, holdout=holdout, metrics=QUICK,
-                             random_state=0)
+    out = evaluate_synthetic(
+        real, synth, train=real, holdout=holdout, metrics=QUICK, random_state=0
+    )
     json.dumps(out)
     assert out["n_real"] == 200 and out["n_synthetic"] == 200
     assert out["memorized"] is False
@@ -26,12 +27,21 @@ def test_suite_keys_scaling_and_memorization(sines):
 
 
 def test_suite_fast_runs_everything(sines):
-    real, synth = sines(120, t=12, c=3, seed=1), sines(120, t=12, c=3, seed=2)
+    real, synth = sines(80, t=8, c=3, seed=1), sines(80, t=8, c=3, seed=2)
     out = evaluate_synthetic(real, synth, fast=True, random_state=0)
     json.dumps(out)
-    for key in ["discriminative_score", "discriminative_real_accuracy", "predictive_tstr_mae",
-                "predictive_trtr_mae", "predictive_ratio", "context_fid", "correlation_distance",
-                "acf_distance", "marginal_distance", "fast"]:
+    for key in [
+        "discriminative_score",
+        "discriminative_real_accuracy",
+        "predictive_tstr_mae",
+        "predictive_trtr_mae",
+        "predictive_ratio",
+        "context_fid",
+        "correlation_distance",
+        "acf_distance",
+        "marginal_distance",
+        "fast",
+    ]:
         assert key in out
     assert "memorized" not in out  # no train/holdout given
     assert all(isinstance(v, (bool, int, float)) for v in out.values())

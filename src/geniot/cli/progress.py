@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from geniot.core.exceptions import GeniotError
@@ -48,6 +49,6 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except GeniotError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.stderr.flush()
         raise typer.Exit(code=2) from None

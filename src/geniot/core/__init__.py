@@ -9,7 +9,12 @@ from geniot.core.exceptions import (
     MissingExtraError,
     NotFittedError,
 )
-from geniot.core.registry import build_generator, generator_class, generator_names, register_generator
+from geniot.core.registry import (
+    build_generator,
+    generator_class,
+    generator_names,
+    register_generator,
+)
 from geniot.core.tags import GeneratorTags
 
 __all__ = [

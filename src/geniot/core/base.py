@@ -54,7 +54,7 @@ class BaseGenerator:
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any) -> "BaseGenerator":
+    def set_params(self, **params: Any) -> BaseGenerator:
         valid = set(self._param_names())
         for key, value in params.items():
             if key not in valid:
@@ -62,7 +62,7 @@ class BaseGenerator:
             setattr(self, key, value)
         return self
 
-    def clone(self) -> "BaseGenerator":
+    def clone(self) -> BaseGenerator:
         """An unfitted copy with the same parameters."""
         return type(self)(**copy.deepcopy(self.get_params()))
 
@@ -80,7 +80,7 @@ class BaseGenerator:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
 
     # ---------------------------------------------------------------- public verbs
-    def fit(self, X, *, mask=None, conditions=None, progress=None) -> "BaseGenerator":
+    def fit(self, X, *, mask=None, conditions=None, progress=None) -> BaseGenerator:
         """Learn the distribution of windows ``X`` (NaN or ``mask == False`` = gap)."""
         X = check_windows(X)
         mask = check_mask(mask, X)
@@ -219,7 +219,7 @@ class BaseGenerator:
         pass
 
     @staticmethod
-    def load(path) -> "BaseGenerator":
+    def load(path) -> BaseGenerator:
         """Load any saved generator from its folder (no pickle: JSON, npz, weights_only)."""
         from geniot.core.registry import generator_class
 

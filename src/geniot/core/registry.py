@@ -6,7 +6,8 @@ ever imported or executed by string.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from geniot.core.exceptions import GeniotError
 

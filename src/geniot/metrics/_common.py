@@ -38,7 +38,9 @@ def apply_minmax(X, lo: np.ndarray, span: np.ndarray, *, name: str = "X") -> np.
     """``(X - lo) / span`` channel-wise."""
     arr = check_windows(X, name=name)
     if arr.shape[2] != lo.shape[0]:
-        raise DataError(f"{name} has {arr.shape[2]} channels, the scale was fitted on {lo.shape[0]}")
+        raise DataError(
+            f"{name} has {arr.shape[2]} channels, the scale was fitted on {lo.shape[0]}"
+        )
     return (arr - lo) / span
 
 

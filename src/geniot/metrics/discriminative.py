@@ -67,8 +67,9 @@ def discriminative_score(
     A one-layer GRU (``hidden = max(1, n_channels // 2)`` as in TimeGAN unless given) with a
     linear head on its last hidden state is trained to label windows real (1) or synthetic (0).
     The larger set is subsampled to the smaller's size, each set is split 80/20 at random, and the
-    classifier is trained with Adam (``learning_rate``, default 1e-3 as in TimeGAN) for ``iterations`` steps, each on
-    ``batch_size`` real plus ``batch_size`` synthetic training windows. The score of a repeat is
+    classifier is trained with Adam (``learning_rate``, default 1e-3 as in TimeGAN) for
+    ``iterations`` steps, each on ``batch_size`` real plus ``batch_size`` synthetic training
+    windows. The score of a repeat is
     ``|test accuracy - 0.5|`` on the held-out 20% of both sets; the result averages ``repeats``
     independent repeats (new subsample, split and initialisation each time).
 
@@ -89,8 +90,16 @@ def discriminative_score(
     rng = as_rng(random_state)
     dev = torch.device(device)
     results = [
-        _one_repeat(r, s, iterations=iterations, batch_size=batch_size, hidden=h,
-                    learning_rate=learning_rate, rng=rng, device=dev)
+        _one_repeat(
+            r,
+            s,
+            iterations=iterations,
+            batch_size=batch_size,
+            hidden=h,
+            learning_rate=learning_rate,
+            rng=rng,
+            device=dev,
+        )
         for _ in range(repeats)
     ]
     scores = np.array([x[0] for x in results])

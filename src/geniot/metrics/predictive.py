@@ -17,12 +17,14 @@ def _inputs_targets(x: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]
     return x[:, :-1, :-1], x[:, 1:, -1:]
 
 
-def _fit_and_score(train, test, *, target, hidden, iterations, batch_size, learning_rate, rng,
-                   device) -> float:
+def _fit_and_score(
+    train, test, *, target, hidden, iterations, batch_size, learning_rate, rng, device
+) -> float:
     x_tr, y_tr = (to_tensor(a, device) for a in _inputs_targets(train, target))
     x_te, y_te = (to_tensor(a, device) for a in _inputs_targets(test, target))
-    model = build(torch_seed(rng), x_tr.shape[2], hidden, y_tr.shape[2], every_step=True,
-                  device=device)
+    model = build(
+        torch_seed(rng), x_tr.shape[2], hidden, y_tr.shape[2], every_step=True, device=device
+    )
     opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
     for _ in range(iterations):
         idx = torch.as_tensor(batch_index(rng, len(x_tr), batch_size), device=device)
@@ -85,8 +87,14 @@ def predictive_score(
     r_train, r_test = r[: len(r) - n_test], r[len(r) - n_test :]
     h = max(4, r.shape[2] // 2) if hidden is None else int(hidden)
     rng = as_rng(random_state)
-    kw = dict(target=target, hidden=h, iterations=iterations, batch_size=batch_size,
-              learning_rate=learning_rate, device=torch.device(device))
+    kw = dict(
+        target=target,
+        hidden=h,
+        iterations=iterations,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        device=torch.device(device),
+    )
     tstr = _fit_and_score(s, r_test, rng=rng, **kw)
     trtr = _fit_and_score(r_train, r_test, rng=rng, **kw)
     return {

@@ -3,3 +3,15 @@
 from geniot.models.gaussian import GaussianBaseline
 
 __all__ = ["GaussianBaseline"]
+
+# Torch generators register themselves on import; they are optional at import time so that a
+# torch-free install (the edge runtime) can still use the Gaussian baseline.
+try:  # pragma: no cover - exercised by the environment, not by logic
+    from geniot.models.diffusion import DiffusionGenerator  # noqa: F401
+    from geniot.models.gan import WGANGenerator  # noqa: F401
+    from geniot.models.vae import TimeVAE  # noqa: F401
+except ModuleNotFoundError as exc:
+    if exc.name != "torch":
+        raise
+else:
+    __all__ += ["DiffusionGenerator", "TimeVAE", "WGANGenerator"]

@@ -47,7 +47,8 @@ REFERENCE_HTML = """
 <tr><td>TimeGAN (2019)</td><td>.011</td><td>.102</td><td>.114</td><td>.236</td></tr>
 <tr><td>TimeVAE (2021)</td><td>.041</td><td>.145</td><td>.209</td><td>.499</td></tr>
 <tr><td>Diffusion-TS (ICLR 2024)</td><td>.006</td><td>.067</td><td>.061</td><td>.122</td></tr>
-<tr><td>ImagenTime (NeurIPS 2024)</td><td>&ndash;</td><td>.037</td><td>&ndash;</td><td>.040</td></tr>
+<tr><td>ImagenTime (NeurIPS 2024)</td><td>&ndash;</td><td>.037</td><td>&ndash;</td>
+<td>.040</td></tr>
 <tr><td>FM-TS (2024)</td><td>.005</td><td>.019</td><td>.011</td><td>.053</td></tr>
 </tbody></table>
 <p class="note">The predictive score is nearly saturated: the best methods equal the real-data
@@ -64,7 +65,7 @@ def _info_table(info: Mapping) -> str:
     for k, v in info.items():
         text = v if isinstance(v, str) else json.dumps(v, default=str, ensure_ascii=False)
         rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(text)}</td></tr>")
-    return "<table class=\"info\"><tbody>" + "".join(rows) + "</tbody></table>"
+    return '<table class="info"><tbody>' + "".join(rows) + "</tbody></table>"
 
 
 def write_report(
@@ -100,7 +101,7 @@ def write_report(
     s = np.asarray(synth, dtype=np.float64)
     parts: list[str] = []
     esc_title = html.escape(str(title))
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts.append(f"<h1>{esc_title}</h1>")
     shape = f"{r.shape[0]} real and {s.shape[0]} synthetic windows"
     if r.ndim == 3:
@@ -116,8 +117,9 @@ def write_report(
     parts.append("<h2>Metrics</h2>")
     parts.append(metrics_table(metrics))
     parts.append(
-        '<p class="note">All metrics except the DCR values are computed on data min-max scaled '
-        "per channel with the real windows' range.</p>"
+        '<p class="note">geniot computes these metrics on data min-max scaled per channel with '
+        "the real windows' range (distances are in those units); the plots below show the data "
+        "as given.</p>"
     )
     parts.append("<h3>Reference values</h3>" + REFERENCE_HTML)
 
@@ -139,10 +141,10 @@ def write_report(
         parts.append(f"<h2>{html.escape(str(heading))}</h2>\n{body}")
 
     doc = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc_title}</title>\n<style>{_CSS}</style>\n"
-        f"<script type=\"text/javascript\">{plotly.offline.get_plotlyjs()}</script>\n"
+        f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>\n'
         "</head>\n<body>\n<main>\n" + "\n".join(parts) + "\n</main>\n</body>\n</html>\n"
     )
     out = Path(path)

@@ -71,12 +71,31 @@ def _flat_scaled(real: np.ndarray, synth: np.ndarray, max_points: int, rng):
 
 def _scatter_2d(zr, zs, title: str, axis: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=zr[:, 0], y=zr[:, 1], mode="markers", name="real",
-                               marker=dict(color=REAL_COLOR, size=4, opacity=0.5)))
-    fig.add_trace(go.Scattergl(x=zs[:, 0], y=zs[:, 1], mode="markers", name="synthetic",
-                               marker=dict(color=SYNTH_COLOR, size=4, opacity=0.5)))
-    fig.update_layout(title=title, height=450, xaxis_title=f"{axis} 1", yaxis_title=f"{axis} 2",
-                      legend=dict(orientation="h", y=-0.15))
+    fig.add_trace(
+        go.Scattergl(
+            x=zr[:, 0],
+            y=zr[:, 1],
+            mode="markers",
+            name="real",
+            marker=dict(color=REAL_COLOR, size=4, opacity=0.5),
+        )
+    )
+    fig.add_trace(
+        go.Scattergl(
+            x=zs[:, 0],
+            y=zs[:, 1],
+            mode="markers",
+            name="synthetic",
+            marker=dict(color=SYNTH_COLOR, size=4, opacity=0.5),
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=450,
+        xaxis_title=f"{axis} 1",
+        yaxis_title=f"{axis} 2",
+        legend=dict(orientation="h", y=-0.15),
+    )
     return fig
 
 
@@ -109,9 +128,13 @@ def tsne_figure(real, synth, random_state=0, *, max_points: int = 1000) -> go.Fi
     else:
         perplexity = float(min(30.0, max(1.0, (len(both) - 1) / 3)))
         seed = None if random_state is None else int(random_state) % (2**31)
-        z = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                 ).fit_transform(both)
-    return _scatter_2d(z[: len(fr)], z[len(fr):], "t-SNE of real and synthetic windows", "t-SNE")
+        z = TSNE(
+            n_components=2,
+            perplexity=perplexity,
+            init="pca",
+            random_state=seed,
+        ).fit_transform(both)
+    return _scatter_2d(z[: len(fr)], z[len(fr) :], "t-SNE of real and synthetic windows", "t-SNE")
 
 
 def _grid(c: int, cols: int = 3) -> tuple[int, int]:
@@ -136,14 +159,35 @@ def marginals_figure(real, synth, channel_names=None, *, bins: int = 40) -> go.F
         size = (hi - lo) / bins
         xbins = dict(start=lo, end=hi + size / 2, size=size)
         pos = dict(row=j // cols + 1, col=j % cols + 1)
-        fig.add_trace(go.Histogram(x=vr, xbins=xbins, histnorm="probability density",
-                                   name="real", marker_color=REAL_COLOR, opacity=0.55,
-                                   legendgroup="real", showlegend=j == 0), **pos)
-        fig.add_trace(go.Histogram(x=vs, xbins=xbins, histnorm="probability density",
-                                   name="synthetic", marker_color=SYNTH_COLOR, opacity=0.55,
-                                   legendgroup="synthetic", showlegend=j == 0), **pos)
-    fig.update_layout(barmode="overlay", title="Marginal distributions per channel",
-                      height=max(300, 260 * rows))
+        fig.add_trace(
+            go.Histogram(
+                x=vr,
+                xbins=xbins,
+                histnorm="probability density",
+                name="real",
+                marker_color=REAL_COLOR,
+                opacity=0.55,
+                legendgroup="real",
+                showlegend=j == 0,
+            ),
+            **pos,
+        )
+        fig.add_trace(
+            go.Histogram(
+                x=vs,
+                xbins=xbins,
+                histnorm="probability density",
+                name="synthetic",
+                marker_color=SYNTH_COLOR,
+                opacity=0.55,
+                legendgroup="synthetic",
+                showlegend=j == 0,
+            ),
+            **pos,
+        )
+    fig.update_layout(
+        barmode="overlay", title="Marginal distributions per channel", height=max(300, 260 * rows)
+    )
     return fig
 
 
@@ -159,21 +203,41 @@ def traces_figure(real, synth, channel_names=None, n: int = 3, *, random_state=0
     titles = []
     for k in range(n):
         titles += [f"real window {int(ir[k])}", f"synthetic window {int(i_s[k])}"]
-    fig = make_subplots(rows=n, cols=2, subplot_titles=titles, shared_yaxes=True,
-                        vertical_spacing=0.08)
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-               "#7f7f7f", "#bcbd22", "#17becf"]
+    fig = make_subplots(
+        rows=n, cols=2, subplot_titles=titles, shared_yaxes=True, vertical_spacing=0.08
+    )
+    palette = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
+    ]
     t = np.arange(r.shape[1])
     for k in range(n):
         for col, X, i in ((1, r, ir[k]), (2, s, i_s[k])):
             for j in range(c):
-                fig.add_trace(go.Scatter(x=t, y=X[i, :, j], mode="lines", name=names[j],
-                                         line=dict(color=palette[j % len(palette)], width=1.5),
-                                         legendgroup=names[j],
-                                         showlegend=(k == 0 and col == 1)),
-                              row=k + 1, col=col)
-    fig.update_layout(title="Sample windows: real (left) and synthetic (right)",
-                      height=max(300, 230 * n))
+                fig.add_trace(
+                    go.Scatter(
+                        x=t,
+                        y=X[i, :, j],
+                        mode="lines",
+                        name=names[j],
+                        line=dict(color=palette[j % len(palette)], width=1.5),
+                        legendgroup=names[j],
+                        showlegend=(k == 0 and col == 1),
+                    ),
+                    row=k + 1,
+                    col=col,
+                )
+    fig.update_layout(
+        title="Sample windows: real (left) and synthetic (right)", height=max(300, 230 * n)
+    )
     return fig
 
 
@@ -194,71 +258,114 @@ def training_curve_figure(history: Sequence[Mapping]) -> go.Figure:
                 ys.append(float(h[k]))
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=html.escape(str(k))))
     if not keys:
-        fig.add_annotation(text="no loss values recorded", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
+        fig.add_annotation(
+            text="no loss values recorded",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
     fig.update_layout(title="Training curve", xaxis_title="epoch", yaxis_title="loss", height=400)
     return fig
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and \
-        math.isfinite(float(v))
+    return (
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, bool)
+        and math.isfinite(float(v))
+    )
 
 
 # key -> (label, direction, explanation)
 METRIC_INFO: dict[str, tuple[str, str, str]] = {
     "discriminative_score": (
-        "Discriminative score", "lower is better (0 to 0.5)",
+        "Discriminative score",
+        "lower is better (0 to 0.5)",
         "|accuracy - 0.5| of a GRU classifier trained to tell real from synthetic windows "
-        "(TimeGAN protocol)."),
-    "discriminative_score_sd": ("Discriminative score, sd", "-", "Standard deviation over repeats."),
+        "(TimeGAN protocol).",
+    ),
+    "discriminative_score_sd": (
+        "Discriminative score, sd",
+        "-",
+        "Standard deviation over repeats.",
+    ),
     "discriminative_real_accuracy": (
-        "Discriminator accuracy on real", "~0.5 is best",
-        "Share of held-out real windows the classifier calls real."),
+        "Discriminator accuracy on real",
+        "~0.5 is best",
+        "Share of held-out real windows the classifier calls real.",
+    ),
     "discriminative_fake_accuracy": (
-        "Discriminator accuracy on synthetic", "~0.5 is best",
+        "Discriminator accuracy on synthetic",
+        "~0.5 is best",
         "Share of held-out synthetic windows the classifier calls synthetic. A score near 0 with "
         "one accuracy at 1 and the other at 0 means the classifier failed, not that the data "
-        "is good."),
+        "is good.",
+    ),
     "discriminative_repeats": ("Discriminative repeats", "-", "Independent repeats averaged."),
     "predictive_tstr_mae": (
-        "Predictive score (TSTR MAE)", "lower is better",
-        "MAE on real test windows of a GRU trained on synthetic windows to predict the next step."),
+        "Predictive score (TSTR MAE)",
+        "lower is better",
+        "MAE on real test windows of a GRU trained on synthetic windows to predict the next step.",
+    ),
     "predictive_trtr_mae": (
-        "Predictive ceiling (TRTR MAE)", "lower is better",
-        "The same model trained on real windows: what synthetic data should match."),
+        "Predictive ceiling (TRTR MAE)",
+        "lower is better",
+        "The same model trained on real windows: what synthetic data should match.",
+    ),
     "predictive_ratio": ("TSTR / TRTR", "~1 is best", "Utility of synthetic relative to real."),
     "context_fid": (
-        "Context-FID (embedding distance)", "lower is better",
+        "Context-FID (embedding distance)",
+        "lower is better",
         "Fréchet distance between Gaussian fits of real and synthetic window embeddings "
-        "(random convolution features fitted on real windows)."),
+        "(random convolution features fitted on real windows).",
+    ),
     "correlation_distance": (
-        "Correlation distance", "lower is better",
-        "Mean absolute difference of the channel correlation matrices."),
+        "Correlation distance",
+        "lower is better",
+        "Mean absolute difference of the channel correlation matrices.",
+    ),
     "acf_distance": (
-        "ACF distance", "lower is better",
-        "Mean absolute difference of the per-channel autocorrelation functions."),
+        "ACF distance",
+        "lower is better",
+        "Mean absolute difference of the per-channel autocorrelation functions.",
+    ),
     "marginal_distance": (
-        "Marginal distance", "lower is better",
-        "Wasserstein-1 distance between the per-channel value distributions (scaled data)."),
+        "Marginal distance",
+        "lower is better",
+        "Wasserstein-1 distance between the per-channel value distributions (scaled data).",
+    ),
     "dcr_synth_median": (
-        "DCR, synthetic (median)", "higher is safer",
-        "Distance of synthetic windows to their closest training window."),
+        "DCR, synthetic (median)",
+        "higher is safer",
+        "Distance of synthetic windows to their closest training window.",
+    ),
     "dcr_holdout_median": (
-        "DCR, holdout (median)", "reference",
-        "Distance of unseen real windows to their closest training window."),
-    "dcr_ratio": ("DCR ratio", "~1 is expected; < 0.5 flags copying",
-                  "Synthetic median DCR / holdout median DCR."),
+        "DCR, holdout (median)",
+        "reference",
+        "Distance of unseen real windows to their closest training window.",
+    ),
+    "dcr_ratio": (
+        "DCR ratio",
+        "~1 is expected; < 0.5 flags copying",
+        "Synthetic median DCR / holdout median DCR.",
+    ),
     "share_closer_than_holdout_5pct": (
-        "Share closer than holdout 5th pct.", "~0.05 is expected; > 0.2 flags copying",
-        "Share of synthetic windows closer to training than 95% of unseen real windows are."),
+        "Share closer than holdout 5th pct.",
+        "~0.05 is expected; > 0.2 flags copying",
+        "Share of synthetic windows closer to training than 95% of unseen real windows are.",
+    ),
     "memorized": ("Memorized", "no is good", "Whether the synthetic data copies training windows."),
     "n_real": ("Real windows", "-", "Number of real windows evaluated."),
     "n_synthetic": ("Synthetic windows", "-", "Number of synthetic windows evaluated."),
     "n_steps": ("Steps per window", "-", ""),
     "n_channels": ("Channels", "-", ""),
-    "fast": ("Fast settings", "-",
-             "Fewer iterations and repeats than the published protocol: not comparable."),
+    "fast": (
+        "Fast settings",
+        "-",
+        "Fewer iterations and repeats than the published protocol: not comparable.",
+    ),
 }
 
 
@@ -286,14 +393,14 @@ def metrics_table(metrics: Mapping) -> str:
         label, direction, text = METRIC_INFO.get(str(key), (str(key), "", ""))
         rows.append(
             "<tr>"
-            f"<td><span class=\"metric-label\">{html.escape(label)}</span>"
+            f'<td><span class="metric-label">{html.escape(label)}</span>'
             f"<br><code>{html.escape(str(key))}</code></td>"
-            f"<td class=\"num\">{_fmt(value)}</td>"
+            f'<td class="num">{_fmt(value)}</td>'
             f"<td>{html.escape(direction)}</td>"
             f"<td>{html.escape(text)}</td>"
             "</tr>"
         )
     return (
-        "<table class=\"metrics\"><thead><tr><th>metric</th><th>value</th><th>direction</th>"
+        '<table class="metrics"><thead><tr><th>metric</th><th>value</th><th>direction</th>'
         "<th>what it measures</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.data.store import SensorStore

@@ -37,7 +37,25 @@ def evaluate(
             f"windows are {real.shape[1:]}; use the same --window and channels"
         )
     train, holdout = split_for_memorization(real, model)
-    return evaluate_synthetic(real, synth, train=train, holdout=holdout, fast=fast, random_state=seed)
+    # The metrics compare whole windows, so real windows with gaps are left out of them.
+    real_complete = complete_windows(real)
+    if train is not None:
+        train, holdout = complete_windows(train), complete_windows(holdout)
+    metrics = evaluate_synthetic(
+        real_complete, synth, train=train, holdout=holdout, fast=fast, random_state=seed
+    )
+    metrics["n_real_with_gaps_skipped"] = int(len(real) - len(real_complete))
+    return metrics
+
+
+def complete_windows(windows: np.ndarray) -> np.ndarray:
+    """The windows without any gap; an error if there are none."""
+    keep = ~np.isnan(windows).any(axis=(1, 2))
+    if not keep.any():
+        raise DataError(
+            "every real window has a gap; use a shorter --window or fill the gaps first"
+        )
+    return windows[keep]
 
 
 def write_evaluation_report(

@@ -25,7 +25,9 @@ class SinusoidalEmbedding(nn.Module):
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
         half = self.dim // 2
-        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device) / max(1, half - 1))
+        freqs = torch.exp(
+            -math.log(10000.0) * torch.arange(half, device=t.device) / max(1, half - 1)
+        )
         args = t.float()[:, None] * freqs[None]
         emb = torch.cat([args.sin(), args.cos()], dim=-1)
         if self.dim % 2:
@@ -61,14 +63,18 @@ class Block(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.norm2 = AdaLayerNorm(dim)
         self.mlp = nn.Sequential(
-            nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim)
+            nn.Linear(dim, mlp_ratio * dim), nn.SiLU(), nn.Linear(mlp_ratio * dim, dim)
         )
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         b, t, d = h.shape
-        q, k, v = self.qkv(self.norm1(h, emb)).view(b, t, 3, self.n_heads, d // self.n_heads).unbind(2)
-        attn = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+        q, k, v = (
+            self.qkv(self.norm1(h, emb)).view(b, t, 3, self.n_heads, d // self.n_heads).unbind(2)
+        )
+        attn = F.scaled_dot_product_attention(
+            q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        )
         h = h + self.dropout(self.proj(attn.transpose(1, 2).reshape(b, t, d)))
         h = h + self.dropout(self.mlp(self.norm2(h, emb)))
         return h
@@ -104,7 +110,9 @@ class Denoiser(nn.Module):
         self.norm_out = AdaLayerNorm(d_model)
         self.output = nn.Linear(d_model, n_channels)
 
-    def embed(self, t: torch.Tensor, cond: torch.Tensor | None, cond_keep: torch.Tensor | None) -> torch.Tensor:
+    def embed(
+        self, t: torch.Tensor, cond: torch.Tensor | None, cond_keep: torch.Tensor | None
+    ) -> torch.Tensor:
         """Step embedding plus the condition embedding (dropped where ``cond_keep`` is 0)."""
         emb = self.step_emb(t)
         if self.cond_emb is not None and cond is not None:
@@ -148,6 +156,6 @@ class DiffusionModule(nn.Module):
         """EMA of the weights with a warm-up (early averages forget the random init fast)."""
         k = int(self.ema_updates)
         d = min(float(decay), (1.0 + k) / (10.0 + k))
-        for e, p in zip(self.ema.parameters(), self.net.parameters()):
+        for e, p in zip(self.ema.parameters(), self.net.parameters(), strict=True):
             e.lerp_(p, 1.0 - d)
         self.ema_updates += 1

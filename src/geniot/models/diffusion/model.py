@@ -163,7 +163,9 @@ class DiffusionGenerator(TorchGenerator):
         return torch.as_tensor(self._standardise(conditions), dtype=torch.float32)
 
     # ------------------------------------------------------------ training objective
-    def _loss(self, batch: dict[str, torch.Tensor], net: Denoiser | None = None) -> dict[str, torch.Tensor]:
+    def _loss(
+        self, batch: dict[str, torch.Tensor], net: Denoiser | None = None
+    ) -> dict[str, torch.Tensor]:
         net = self.module_.net if net is None else net
         schedule = self.module_.schedule
         x0, observed = batch["x"], batch["mask"]
@@ -240,7 +242,9 @@ class DiffusionGenerator(TorchGenerator):
         gen = torch.Generator().manual_seed(_SCORE_SEED)
         # One fixed noise per (level, draw), shared by every window: a window's score does
         # not depend on which other windows are scored with it.
-        noise = torch.randn(len(levels), _SCORE_DRAWS, self.n_steps_, self.n_channels_, generator=gen)
+        noise = torch.randn(
+            len(levels), _SCORE_DRAWS, self.n_steps_, self.n_channels_, generator=gen
+        )
         Z = np.where(mask, self._scale(np.where(mask, X, 0.0)), 0.0)
         x0_all = torch.as_tensor(Z, dtype=torch.float32)
         m_all = torch.as_tensor(mask, dtype=torch.float32)

@@ -26,7 +26,9 @@ def cosine_betas(timesteps: int, s: float = 0.008) -> torch.Tensor:
 def linear_betas(timesteps: int) -> torch.Tensor:
     """Ho et al.'s linear schedule, rescaled so that any length ends at the same noise level."""
     scale = 1000.0 / timesteps
-    return torch.linspace(scale * 1e-4, scale * 0.02, timesteps, dtype=torch.float64).clamp(max=0.999)
+    return torch.linspace(scale * 1e-4, scale * 0.02, timesteps, dtype=torch.float64).clamp(
+        max=0.999
+    )
 
 
 class NoiseSchedule(nn.Module):
@@ -47,7 +49,9 @@ class NoiseSchedule(nn.Module):
 
     def _ab(self, t: torch.Tensor) -> torch.Tensor:
         """Cumulative alpha at integer steps ``t`` (-1 means "no noise": 1.0), shaped (B, 1, 1)."""
-        ab = torch.where(t >= 0, self.alphas_cumprod[t.clamp(min=0)], torch.ones_like(t, dtype=torch.float32))
+        ab = torch.where(
+            t >= 0, self.alphas_cumprod[t.clamp(min=0)], torch.ones_like(t, dtype=torch.float32)
+        )
         return ab.view(-1, 1, 1)
 
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
@@ -57,10 +61,14 @@ class NoiseSchedule(nn.Module):
 
     def step_pairs(self, sampling_steps: int | None) -> list[tuple[int, int]]:
         """(t, t_prev) pairs from the noisiest step down to clean (t_prev = -1)."""
-        n = self.timesteps if sampling_steps is None else max(1, min(int(sampling_steps), self.timesteps))
+        n = (
+            self.timesteps
+            if sampling_steps is None
+            else max(1, min(int(sampling_steps), self.timesteps))
+        )
         ts = torch.linspace(self.timesteps - 1, 0, n).round().long().tolist()
         ts = list(dict.fromkeys(ts))  # unique, order kept
-        return list(zip(ts, ts[1:] + [-1]))
+        return list(zip(ts, ts[1:] + [-1], strict=True))
 
     def reverse_step(
         self,

@@ -187,10 +187,13 @@ class WGANGenerator(TorchGenerator):
         fake = self.module_.generate(real.shape[0], cond)
 
         def stats(x: torch.Tensor) -> list[torch.Tensor]:
-            return [x.mean(0), x.std(0, unbiased=False), x.diff(dim=1).std(0, unbiased=False)]
+            out = [x.mean(0), x.std(0, unbiased=False)]
+            if x.shape[1] > 1:
+                out.append(x.diff(dim=1).std(0, unbiased=False))
+            return out
 
         return float(
-            sum((a - b).abs().mean() for a, b in zip(stats(real), stats(fake)))
+            sum((a - b).abs().mean() for a, b in zip(stats(real), stats(fake), strict=True))
         )
 
     def _sample_scaled(self, n: int, cond: torch.Tensor | None) -> torch.Tensor:

@@ -108,10 +108,16 @@ class WGANNetwork(nn.Module):
         if self.critic_embed is not None:
             yield from self.critic_embed.parameters()
 
+    @staticmethod
+    def _embed(embed: ConditionEmbedding | None, cond: torch.Tensor | None, n: int):
+        if embed is None:
+            return None
+        if cond is None:  # the training mean of the conditions
+            cond = embed.mean.expand(n, -1)
+        return embed(cond)
+
     def generate(self, n: int, cond: torch.Tensor | None = None) -> torch.Tensor:
-        emb = None if self.gen_embed is None or cond is None else self.gen_embed(cond)
-        return self.generator(self.generator.noise(n), emb)
+        return self.generator(self.generator.noise(n), self._embed(self.gen_embed, cond, n))
 
     def criticize(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        emb = None if self.critic_embed is None or cond is None else self.critic_embed(cond)
-        return self.critic(x, emb)
+        return self.critic(x, self._embed(self.critic_embed, cond, x.shape[0]))

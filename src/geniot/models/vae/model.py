@@ -23,6 +23,7 @@ from geniot.models.vae.network import TimeVAENetwork
 from geniot.nn.rng import seeded
 
 _CHUNK = 4096
+_DEFAULT_HIDDEN = (32, 64, 128)
 _SCORE_SEED = 0
 
 
@@ -36,7 +37,8 @@ class TimeVAE(TorchGenerator):
         Size of z.
     hidden:
         Channel widths of the encoder's strided conv1d layers (the decoder mirrors them).
-        Each layer halves the length.
+        Each layer halves the length. ``None`` means (32, 64, 128) (a default that JSON
+        specs round-trip unchanged; TimeVAE's paper uses (50, 100, 200)).
     trend_degree:
         Degree of the level/trend polynomial in time (0 = level only).
     seasonality:
@@ -79,7 +81,7 @@ class TimeVAE(TorchGenerator):
         self,
         *,
         latent_dim: int = 8,
-        hidden: Sequence[int] = (32, 64, 128),
+        hidden: Sequence[int] | None = None,
         trend_degree: int = 2,
         seasonality: Sequence[Sequence[int]] | None = None,
         reconstruction_weight: float = 3.0,
@@ -127,7 +129,7 @@ class TimeVAE(TorchGenerator):
             n_channels,
             n_conditions,
             latent_dim=int(self.latent_dim),
-            hidden=tuple(self.hidden),
+            hidden=_DEFAULT_HIDDEN if self.hidden is None else tuple(self.hidden),
             trend_degree=int(self.trend_degree),
             seasonality=self.seasonality,
             condition_dim=int(self.condition_dim),
@@ -171,19 +173,21 @@ class TimeVAE(TorchGenerator):
         counts = m.sum(dim=1)
         start_mean = torch.where(counts > 0, x0.sum(dim=1) / counts.clamp_min(1.0), fallback)
         x0 = m * x0 + (1.0 - m) * start_mean[:, None, :]
-        out = np.empty((n_draws, n, t, c), dtype=np.float64)
+        # Chains of all draws run side by side: rows d * n ... (d + 1) * n are draw d.
+        x0, m = x0.repeat(n_draws, 1, 1), m.repeat(n_draws, 1, 1)
+        out = np.empty((n_draws * n, t, c), dtype=np.float64)
         net = self.module_
         iters = max(1, int(self.impute_iterations))
         with seeded(random_state), torch.no_grad():
-            for d in range(n_draws):
-                for s in range(0, n, _CHUNK):
-                    xs, ms = x0[s : s + _CHUNK].clone(), m[s : s + _CHUNK]
-                    emb = net.embed(None, xs.shape[0])
-                    for _ in range(iters):
-                        mean, logvar = net.encode(xs, emb)
-                        z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
-                        xs = ms * xs + (1.0 - ms) * net.decode(z, emb)
-                    out[d, s : s + _CHUNK] = xs.double().numpy()
+            for s in range(0, n_draws * n, _CHUNK):
+                xs, ms = x0[s : s + _CHUNK], m[s : s + _CHUNK]
+                emb = net.embed(None, xs.shape[0])
+                for _ in range(iters):
+                    mean, logvar = net.encode(xs, emb)
+                    z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+                    xs = ms * xs + (1.0 - ms) * net.decode(z, emb)
+                out[s : s + _CHUNK] = xs.double().numpy()
+        out = out.reshape(n_draws, n, t, c)
         return self._unscale(out)
 
     # ------------------------------------------------------------------ likelihood

@@ -101,7 +101,7 @@ class TimeVAENetwork(nn.Module):
         self.dec_in = nn.Sequential(nn.Linear(zin, hidden[-1] * self.enc_len), nn.ReLU())
         tlayers: list[nn.Module] = []
         widths = list(reversed(hidden))
-        for a, b in zip(widths[:-1], widths[1:]):
+        for a, b in zip(widths[:-1], widths[1:], strict=True):
             tlayers += [
                 nn.ConvTranspose1d(a, b, kernel_size=3, stride=2, padding=1, output_padding=1),
                 nn.ReLU(),
@@ -135,7 +135,7 @@ class TimeVAENetwork(nn.Module):
         b = z.shape[0]
         coeffs = self.trend(z).view(b, self.n_channels, self.n_poly)
         out = torch.matmul(coeffs, self.poly)  # (B, c, t)
-        for block, name in zip(self.seasons, self._season_index):
+        for block, name in zip(self.seasons, self._season_index, strict=True):
             vals = block(z).view(b, self.n_channels, -1)
             out = out + vals[:, :, getattr(self, name)]
         out = out.transpose(1, 2)  # (B, t, c)
