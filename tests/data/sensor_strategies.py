@@ -48,7 +48,7 @@ def observed_part(series: SensorSeries) -> tuple[np.ndarray, np.ndarray, tuple[s
     channel or a step with no observed value disappears."""
     keep_channels = series.mask.any(axis=0)
     keep_steps = series.mask.any(axis=1)
-    channels = tuple(c for c, k in zip(series.channels, keep_channels) if k)
+    channels = tuple(c for c, k in zip(series.channels, keep_channels, strict=False) if k)
     return (
         series.timestamps[keep_steps],
         series.values[np.ix_(keep_steps, keep_channels)],

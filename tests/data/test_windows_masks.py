@@ -78,7 +78,7 @@ def test_block_masks_are_runs_and_channel_masks_whole_channels():
     blocks = random_masks((1, 200, 1), rate=0.2, kind="blocks", block=10, random_state=0)[0, :, 0]
     edges = np.flatnonzero(np.diff(blocks.astype(int)) == 1)  # a gap ends at each edge
     starts = np.flatnonzero(np.diff(blocks.astype(int)) == -1)
-    assert all(e - s >= 10 for s, e in zip(starts, edges[edges > starts[0]]))
+    assert all(e - s >= 10 for s, e in zip(starts, edges[edges > starts[0]], strict=False))
     channels = random_masks((20, 30, 3), rate=0.5, kind="channels", random_state=0)
     assert (channels.all(axis=1) | ~channels.any(axis=1)).all()
 

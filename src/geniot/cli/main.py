@@ -8,6 +8,7 @@ from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
 from geniot.cli.model_cmds import fit, models, sample
 from geniot.cli.simulate_cmd import simulate
+from geniot.core.settings import get_settings
 
 app = typer.Typer(
     name="geniot",
@@ -16,6 +17,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def configure() -> None:
+    """Generative AI for industrial IoT sensor data."""
+    threads = get_settings().torch_threads
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 app.command()(demo)
 app.command()(simulate)
 app.command()(fit)

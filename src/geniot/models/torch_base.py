@@ -59,21 +59,30 @@ class TorchGenerator(BaseGenerator):
     def _unscale(self, Z: np.ndarray) -> np.ndarray:
         return (Z + 1.0) / 2.0 * self.data_scale_ + self.data_min_
 
+    def _fit_condition_scaler(self, conditions: np.ndarray | None) -> None:
+        if conditions is None:
+            self.cond_mean_ = self.cond_std_ = None
+            return
+        self.cond_mean_ = conditions.mean(axis=0)
+        std = conditions.std(axis=0)
+        self.cond_std_ = np.where(std > 0, std, 1.0)
+
     def _to_tensors(self, X: np.ndarray, mask: np.ndarray, conditions: np.ndarray | None) -> dict[str, torch.Tensor]:
-        """Scaled windows with gaps set to 0, the mask, and conditions, as float32 tensors."""
+        """Scaled windows with gaps set to 0, the mask, and standardised conditions (float32)."""
         Z = np.where(mask, self._scale(np.where(mask, X, 0.0)), 0.0)
         data = {
             "x": torch.as_tensor(Z, dtype=torch.float32),
             "mask": torch.as_tensor(mask, dtype=torch.float32),
         }
         if conditions is not None:
-            data["cond"] = torch.as_tensor(conditions, dtype=torch.float32)
+            data["cond"] = self._cond_tensor(conditions)
         return data
 
     def _cond_tensor(self, conditions: np.ndarray | None) -> torch.Tensor | None:
+        """Conditions standardised with the training statistics, as a float32 tensor."""
         if conditions is None:
             return None
-        return torch.as_tensor(conditions, dtype=torch.float32)
+        return torch.as_tensor((conditions - self.cond_mean_) / self.cond_std_, dtype=torch.float32)
 
     # ------------------------------------------------------------ hooks for subclasses
     def _build_module(self, n_steps: int, n_channels: int, n_conditions: int) -> nn.Module:
@@ -105,6 +114,7 @@ class TorchGenerator(BaseGenerator):
     # ------------------------------------------------------------ contract hooks
     def _fit(self, X, mask, conditions, progress) -> None:
         self._fit_scaler(X)
+        self._fit_condition_scaler(conditions)
         seed = resolve_seed(self.random_state)
         data = self._to_tensors(X, mask, conditions)
         with seeded(seed):
@@ -132,11 +142,16 @@ class TorchGenerator(BaseGenerator):
 
     # ------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        return {}, {"data_min_": self.data_min_, "data_scale_": self.data_scale_}
+        arrays = {"data_min_": self.data_min_, "data_scale_": self.data_scale_}
+        if self.cond_mean_ is not None:
+            arrays.update(cond_mean_=self.cond_mean_, cond_std_=self.cond_std_)
+        return {}, arrays
 
     def _set_state(self, state, arrays, path: Path) -> None:
         self.data_min_ = arrays["data_min_"]
         self.data_scale_ = arrays["data_scale_"]
+        self.cond_mean_ = arrays.get("cond_mean_")
+        self.cond_std_ = arrays.get("cond_std_")
         with seeded(0):  # initial weights are overwritten; keep the caller's RNG untouched
             self.module_ = self._build_module(
                 int(state["n_steps_"]), int(state["n_channels_"]), int(state["n_conditions_"])

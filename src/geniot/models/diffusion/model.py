@@ -11,9 +11,6 @@ In the spirit of Diffusion-TS (x0 prediction, a Fourier term in the loss) and CS
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 import torch
 
@@ -139,29 +136,6 @@ class DiffusionGenerator(TorchGenerator):
 
         return step
 
-    # ------------------------------------------------------------ conditions (standardised)
-    def _fit(self, X, mask, conditions, progress) -> None:
-        if conditions is not None:
-            self.cond_mean_ = conditions.mean(axis=0)
-            std = conditions.std(axis=0)
-            self.cond_scale_ = np.where(std > 0, std, 1.0)
-        else:
-            self.cond_mean_ = self.cond_scale_ = None
-        super()._fit(X, mask, conditions, progress)
-
-    def _standardise(self, conditions: np.ndarray) -> np.ndarray:
-        return (conditions - self.cond_mean_) / self.cond_scale_
-
-    def _to_tensors(self, X, mask, conditions):
-        if conditions is not None:
-            conditions = self._standardise(conditions)
-        return super()._to_tensors(X, mask, conditions)
-
-    def _cond_tensor(self, conditions):
-        if conditions is None:
-            return None
-        return torch.as_tensor(self._standardise(conditions), dtype=torch.float32)
-
     # ------------------------------------------------------------ training objective
     def _loss(
         self, batch: dict[str, torch.Tensor], net: Denoiser | None = None
@@ -263,16 +237,3 @@ class DiffusionGenerator(TorchGenerator):
             n_obs = m.sum(dim=(1, 2)).clamp(min=1.0)
             scores.append(-(total / (len(levels) * _SCORE_DRAWS)) / n_obs)
         return torch.cat(scores).double().numpy()
-
-    # ------------------------------------------------------------ persistence
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        state, arrays = super()._get_state()
-        if getattr(self, "cond_mean_", None) is not None:
-            arrays = {**arrays, "cond_mean_": self.cond_mean_, "cond_scale_": self.cond_scale_}
-        return state, arrays
-
-    def _set_state(self, state, arrays, path: Path) -> None:
-        if "cond_mean_" in arrays:
-            self.cond_mean_ = arrays["cond_mean_"]
-            self.cond_scale_ = arrays["cond_scale_"]
-        super()._set_state(state, arrays, path)

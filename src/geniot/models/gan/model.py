@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from geniot.core.registry import register_generator
@@ -103,10 +102,6 @@ class WGANGenerator(TorchGenerator):
     def _fit(self, X, mask, conditions, progress) -> None:
         complete = mask.all(axis=(1, 2))
         self.gap_strategy_ = "drop" if complete.mean() >= 0.5 else "fill"
-        if conditions is not None:
-            self.cond_mean_ = conditions.mean(axis=0)
-            std = conditions.std(axis=0)
-            self.cond_std_ = np.where(std > 0, std, 1.0)
         super()._fit(X, mask, conditions, progress)
 
     def _build_module(self, n_steps: int, n_channels: int, n_conditions: int) -> WGANNetwork:
@@ -119,8 +114,6 @@ class WGANGenerator(TorchGenerator):
             num_layers=int(self.num_layers),
             critic_hidden=int(self.critic_hidden),
             condition_dim=int(self.condition_dim),
-            cond_mean=getattr(self, "cond_mean_", None),
-            cond_std=getattr(self, "cond_std_", None),
         )
 
     def _real(self, batch: dict[str, torch.Tensor]):
@@ -203,14 +196,8 @@ class WGANGenerator(TorchGenerator):
     def _get_state(self):
         state, arrays = super()._get_state()
         state["gap_strategy_"] = self.gap_strategy_
-        if hasattr(self, "cond_mean_"):
-            arrays["cond_mean_"] = self.cond_mean_
-            arrays["cond_std_"] = self.cond_std_
         return state, arrays
 
     def _set_state(self, state, arrays, path: Path) -> None:
         self.gap_strategy_ = state.get("gap_strategy_", "fill")
-        if "cond_mean_" in arrays:
-            self.cond_mean_ = arrays["cond_mean_"]
-            self.cond_std_ = arrays["cond_std_"]
         super()._set_state(state, arrays, path)

@@ -7,24 +7,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
-
-class ConditionEmbedding(nn.Module):
-    """Standardise raw condition columns with fitted statistics, then a linear embedding."""
-
-    def __init__(self, n_conditions: int, dim: int, mean=None, std=None) -> None:
-        super().__init__()
-        mean = np.zeros(n_conditions) if mean is None else np.asarray(mean, dtype=np.float64)
-        std = np.ones(n_conditions) if std is None else np.asarray(std, dtype=np.float64)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
-        self.linear = nn.Linear(n_conditions, dim)
-
-    def forward(self, cond: torch.Tensor) -> torch.Tensor:
-        return self.linear((cond - self.mean) / self.std)
+from geniot.nn.blocks import ConditionEmbedding
 
 
 class GRUGenerator(nn.Module):
@@ -87,14 +73,12 @@ class WGANNetwork(nn.Module):
         num_layers: int,
         critic_hidden: int,
         condition_dim: int,
-        cond_mean=None,
-        cond_std=None,
     ) -> None:
         super().__init__()
         cdim = condition_dim if n_conditions > 0 else 0
         self.n_conditions = n_conditions
-        self.gen_embed = ConditionEmbedding(n_conditions, cdim, cond_mean, cond_std) if cdim else None
-        self.critic_embed = ConditionEmbedding(n_conditions, cdim, cond_mean, cond_std) if cdim else None
+        self.gen_embed = ConditionEmbedding(n_conditions, cdim) if cdim else None
+        self.critic_embed = ConditionEmbedding(n_conditions, cdim) if cdim else None
         self.generator = GRUGenerator(n_steps, n_channels, noise_dim, hidden, num_layers, cdim)
         self.critic = ConvCritic(n_steps, n_channels, critic_hidden, cdim)
 
@@ -112,9 +96,7 @@ class WGANNetwork(nn.Module):
     def _embed(embed: ConditionEmbedding | None, cond: torch.Tensor | None, n: int):
         if embed is None:
             return None
-        if cond is None:  # the training mean of the conditions
-            cond = embed.mean.expand(n, -1)
-        return embed(cond)
+        return embed(cond, n)
 
     def generate(self, n: int, cond: torch.Tensor | None = None) -> torch.Tensor:
         return self.generator(self.generator.noise(n), self._embed(self.gen_embed, cond, n))

@@ -117,10 +117,6 @@ class TimeVAE(TorchGenerator):
     # ------------------------------------------------------------------ hooks
     def _fit(self, X, mask, conditions, progress) -> None:
         self.channel_mean_ = np.nanmean(X, axis=(0, 1))
-        if conditions is not None:
-            self.cond_mean_ = conditions.mean(axis=0)
-            std = conditions.std(axis=0)
-            self.cond_std_ = np.where(std > 0, std, 1.0)
         super()._fit(X, mask, conditions, progress)
 
     def _build_module(self, n_steps: int, n_channels: int, n_conditions: int) -> TimeVAENetwork:
@@ -133,8 +129,6 @@ class TimeVAE(TorchGenerator):
             trend_degree=int(self.trend_degree),
             seasonality=self.seasonality,
             condition_dim=int(self.condition_dim),
-            cond_mean=getattr(self, "cond_mean_", None),
-            cond_std=getattr(self, "cond_std_", None),
         )
 
     @staticmethod
@@ -216,14 +210,8 @@ class TimeVAE(TorchGenerator):
     def _get_state(self):
         state, arrays = super()._get_state()
         arrays["channel_mean_"] = self.channel_mean_
-        if hasattr(self, "cond_mean_"):
-            arrays["cond_mean_"] = self.cond_mean_
-            arrays["cond_std_"] = self.cond_std_
         return state, arrays
 
     def _set_state(self, state, arrays, path: Path) -> None:
         self.channel_mean_ = arrays["channel_mean_"]
-        if "cond_mean_" in arrays:
-            self.cond_mean_ = arrays["cond_mean_"]
-            self.cond_std_ = arrays["cond_std_"]
         super()._set_state(state, arrays, path)

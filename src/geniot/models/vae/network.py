@@ -9,24 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
-
-class ConditionEmbedding(nn.Module):
-    """Standardise raw condition columns with fitted statistics, then a linear embedding."""
-
-    def __init__(self, n_conditions: int, dim: int, mean=None, std=None) -> None:
-        super().__init__()
-        mean = np.zeros(n_conditions) if mean is None else np.asarray(mean, dtype=np.float64)
-        std = np.ones(n_conditions) if std is None else np.asarray(std, dtype=np.float64)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
-        self.linear = nn.Linear(n_conditions, dim)
-
-    def forward(self, cond: torch.Tensor) -> torch.Tensor:
-        return self.linear((cond - self.mean) / self.std)
+from geniot.nn.blocks import ConditionEmbedding
 
 
 class TimeVAENetwork(nn.Module):
@@ -48,8 +34,6 @@ class TimeVAENetwork(nn.Module):
         trend_degree: int,
         seasonality: Sequence[Sequence[int]] | None,
         condition_dim: int,
-        cond_mean=None,
-        cond_std=None,
     ) -> None:
         super().__init__()
         hidden = [int(h) for h in hidden]
@@ -59,7 +43,7 @@ class TimeVAENetwork(nn.Module):
         self.n_conditions = n_conditions
         cdim = condition_dim if n_conditions > 0 else 0
         self.cond_embed = (
-            ConditionEmbedding(n_conditions, cdim, cond_mean, cond_std) if n_conditions > 0 else None
+            ConditionEmbedding(n_conditions, cdim) if n_conditions > 0 else None
         )
 
         # ---- encoder: strided conv1d stack -> flatten -> mean, logvar
@@ -118,9 +102,7 @@ class TimeVAENetwork(nn.Module):
     def embed(self, cond: torch.Tensor | None, n: int) -> torch.Tensor | None:
         if self.cond_embed is None:
             return None
-        if cond is None:  # the training mean of the conditions (standardised to zero)
-            cond = self.cond_embed.mean.expand(n, -1)
-        return self.cond_embed(cond)
+        return self.cond_embed(cond, n)
 
     def encode(self, x: torch.Tensor, emb: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         h = x.transpose(1, 2)  # (B, c, t)
