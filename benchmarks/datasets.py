@@ -48,13 +48,16 @@ def minmax(series: np.ndarray) -> np.ndarray:
 
 
 def timegan_windows(name: str, window: int = 24, seed: int = 0):
-    """(windows, train, holdout) in [0, 1].
+    """(windows, train, holdout) in [0, 1]; `windows` shuffled, as the protocol does.
 
     All windows (stride 1, min-max per channel over the series) form the real set the scores
-    compare against. For the memorization check the series is cut into 10 contiguous blocks and
-    2 of them, picked at random, are held out: `train` holds the windows lying wholly in the
-    other 8 blocks (the model is fitted on these only), `holdout` those wholly in the 2 held-out
-    blocks, so that no held-out window overlaps a training window.
+    compare against. For the memorization check the series is cut into 25 contiguous blocks and
+    5 of them, picked at random, are held out: `train` holds the windows lying wholly in the
+    other 20 blocks (the model is fitted on these only), `holdout` those wholly in the 5 held-out
+    blocks, so that no held-out window overlaps a training window. Many small blocks spread the
+    held-out part over the whole period: with a trending series (Stocks) a few large blocks
+    would hold out whole price levels, and both the discriminator and the distance check would
+    then measure that shift instead of the generator.
     """
     rng = np.random.default_rng(seed)
     if name == "sines":
@@ -65,11 +68,13 @@ def timegan_windows(name: str, window: int = 24, seed: int = 0):
     n = len(series) - window + 1
     starts = np.arange(n)
     all_windows = np.stack([series[s : s + window] for s in starts])
-    edges = np.linspace(0, len(series), 11).astype(int)
-    held_blocks = rng.choice(10, size=2, replace=False)
+    edges = np.linspace(0, len(series), 26).astype(int)
+    held_blocks = rng.choice(25, size=5, replace=False)
     block_of_start = np.searchsorted(edges, starts, side="right") - 1
     block_of_end = np.searchsorted(edges, starts + window - 1, side="right") - 1
     inside = block_of_start == block_of_end
     held = np.isin(block_of_start, held_blocks) & inside
     train = inside & ~np.isin(block_of_start, held_blocks)
-    return all_windows, all_windows[train], all_windows[held]
+    # The protocol shuffles windows; the predictive score's TRTR split then is not an
+    # extrapolation into the latest period.
+    return all_windows[rng.permutation(len(all_windows))], all_windows[train], all_windows[held]

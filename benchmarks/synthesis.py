@@ -56,7 +56,7 @@ def run_peer(peer: str, train: np.ndarray, n: int, minutes: float, seed: int, th
         src, dst = Path(tmp) / "train.npy", Path(tmp) / "synth.npy"
         np.save(src, train.astype(np.float32), allow_pickle=False)
         cmd = [str(PEER_PY), str(PEER_SCRIPT), "--train", str(src), "--n", str(n), "--minutes", str(minutes),
-               "--seed", str(seed), "--out", str(dst), "--model", peer]
+               "--seed", str(seed), "--out", str(dst), "--model", peer, "--threads", str(threads)]
         t0 = time.perf_counter()
         env = {"OMP_NUM_THREADS": str(threads), "PATH": "/usr/bin:/bin"}
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -70,7 +70,8 @@ def run_peer(peer: str, train: np.ndarray, n: int, minutes: float, seed: int, th
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", nargs="+", default=list(NAMES), choices=NAMES)
-    ap.add_argument("--models", nargs="+", default=["gaussian", "vae", "gan", "diffusion"])
+    ap.add_argument("--models", nargs="+", default=["gaussian", "vae", "gan", "diffusion"],
+                    help="geniot generators to run ('none' for the peer alone)")
     ap.add_argument("--peer", default="dgan", help="peer model in the peer venv, or 'none'")
     ap.add_argument("--minutes", type=float, default=15.0, help="training budget per model and dataset")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -83,7 +84,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.processor() or platform.machine()}, {args.threads} torch threads, CPU"
-    runners = [(m, "geniot") for m in args.models]
+    runners = [(m, "geniot") for m in args.models if m != "none"]
     if args.peer != "none":
         if PEER_PY.exists():
             runners.append((args.peer, "peer"))
@@ -116,7 +117,8 @@ def main() -> None:
                       f"trtr {metrics.get('predictive_trtr_mae', float('nan')):.3f} dcr_ratio {metrics['dcr_ratio']:.2f} "
                       f"memorized {metrics['memorized']}", flush=True)
     print()
-    print(markdown_table(rows))
+    # The table covers every row in the results file, so runs made in parts add up.
+    print(markdown_table([json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]))
 
 
 def markdown_table(rows: list[dict]) -> str:

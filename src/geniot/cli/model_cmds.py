@@ -20,7 +20,7 @@ def fit(
     window: int = typer.Option(24, "--window", help="steps per window"),
     out: Path = typer.Option(..., "--out", help="artifact folder to write"),
     stride: int = typer.Option(1, "--stride", help="steps between window starts"),
-    max_minutes: float | None = typer.Option(None, "--max-minutes", help="wall-clock training budget"),
+    max_minutes: float = typer.Option(10.0, "--max-minutes", help="wall-clock training budget in minutes (0 = no limit)"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     asset: str | None = typer.Option(None, "--asset", help="train on one asset of a multi-asset file"),
     holdout: float = typer.Option(0.0, "--holdout", help="fraction of windows (latest) kept out for the memorization check"),
@@ -29,7 +29,9 @@ def fit(
     """Train a generative model of the data's sensor windows."""
     with user_errors():
         windows = windows_from_file(data, window, stride=stride, asset=asset)
-        generator = build_model(model, params=parse_params(params), max_minutes=max_minutes, seed=seed)
+        generator = build_model(
+            model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed
+        )
         console.print(
             f"training {model} on {len(windows.windows)} windows of {window} x {len(windows.channels)} "
             f"({', '.join(windows.channels)})"
