@@ -83,11 +83,14 @@ def test_save_load_round_trip_without_pickle(fitted, tmp_path):
 
 def test_load_refuses_pickled_objects(fitted, tmp_path):
     _, model, _ = fitted
-    if not model.tags.requires_torch:
-        pytest.skip("no torch weights to tamper with")
     model.save(tmp_path / "m")
-    torch.save({"payload": _Payload()}, tmp_path / "m" / "weights.pt")
-    with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
+    if model.tags.requires_torch:
+        torch.save({"payload": _Payload()}, tmp_path / "m" / "weights.pt")
+        expected = "(?i)weights_only|unsupported|global"
+    else:
+        np.savez(tmp_path / "m" / "arrays.npz", mean_=np.array([_Payload()], dtype=object))
+        expected = "(?i)pickle"
+    with pytest.raises(Exception, match=expected):
         BaseGenerator.load(tmp_path / "m")
 
 
