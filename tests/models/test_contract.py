@@ -125,6 +125,45 @@ def test_score_samples_follows_the_likelihood_tag(fitted):
     np.testing.assert_array_equal(s, model.score_samples(X[:4]))
 
 
+def test_score_channels_says_which_channel_is_off(fitted):
+    _, model, X = fitted
+    if model.tags.likelihood == "none":
+        with pytest.raises(CapabilityError):
+            model.score_channels(X[:4])
+        return
+    s = model.score_channels(X[:4])
+    assert s.shape == (4, X.shape[2]) and np.isfinite(s).all()
+    np.testing.assert_array_equal(s, model.score_channels(X[:4]))
+    mask = np.ones(X[:4].shape, dtype=bool)
+    mask[0, :3, 1] = False
+    assert np.isfinite(model.score_channels(np.where(mask, X[:4], np.nan), mask=mask)).all()
+
+
+def test_can_impute_matches_what_impute_does(fitted):
+    _, model, X = fitted
+    if model.can_impute:
+        assert model.impute(X[:2], np.ones(X[:2].shape, dtype=bool)).shape == (1,) + X[:2].shape
+    else:
+        with pytest.raises(CapabilityError):
+            model.impute(X[:2], np.ones(X[:2].shape, dtype=bool))
+
+
+def test_tasks_run_over_every_capable_generator(fitted):
+    from geniot.tasks import AnomalyDetector, GapImputer
+
+    _, model, X = fitted
+    series = np.concatenate(list(X[:6]))  # 72 steps
+    if model.can_impute:
+        holed = series.copy()
+        holed[10:20, 1] = np.nan
+        filled = GapImputer(model, prefit=True, n_draws=2).transform(holed)
+        assert np.isfinite(filled).all() and np.array_equal(filled[~np.isnan(holed)], holed[~np.isnan(holed)])
+    if model.tags.likelihood != "none":
+        det = AnomalyDetector(model, prefit=True, threshold="quantile").fit(series)
+        result = det.detect(series)
+        assert result.scores.shape == (len(series),) and np.isfinite(result.scores).all()
+
+
 def test_fit_accepts_gaps(fitted):
     name, _, X = fitted
     holed = X.copy()

@@ -8,6 +8,7 @@ from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
 from geniot.cli.model_cmds import fit, models, sample
 from geniot.cli.simulate_cmd import simulate
+from geniot.cli.task_cmds import detect, impute
 from geniot.core.settings import get_settings
 
 app = typer.Typer(
@@ -35,6 +36,8 @@ app.command()(fit)
 app.command()(sample)
 app.command()(evaluate)
 app.command()(report)
+app.command()(impute)
+app.command()(detect)
 app.command()(models)
 
 if __name__ == "__main__":  # pragma: no cover

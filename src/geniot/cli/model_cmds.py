@@ -25,10 +25,11 @@ def fit(
     asset: str | None = typer.Option(None, "--asset", help="train on one asset of a multi-asset file"),
     holdout: float = typer.Option(0.0, "--holdout", help="fraction of windows (latest) kept out for the memorization check"),
     params: str | None = typer.Option(None, "--params", help="model parameters as JSON, e.g. '{\"epochs\": 50}'"),
+    train_rows: int | None = typer.Option(None, "--train-rows", help="train on the first K rows of each series only"),
 ) -> None:
     """Train a generative model of the data's sensor windows."""
     with user_errors():
-        windows = windows_from_file(data, window, stride=stride, asset=asset)
+        windows = windows_from_file(data, window, stride=stride, asset=asset, train_rows=train_rows)
         generator = build_model(
             model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed
         )

@@ -135,6 +135,22 @@ class BaseGenerator:
         mask = check_mask(mask, X)
         return np.asarray(self._score_samples(X, mask), dtype=np.float64)
 
+    def score_channels(self, X, *, mask=None) -> np.ndarray:
+        """How typical each channel of each window is given the other channels: (n, c).
+
+        Higher = more typical. By default ``log p(x_j | x_rest)`` as the difference of two
+        :meth:`score_samples` calls (all channels, and all but channel ``j``): exact for an exact
+        likelihood, an estimate for a bound. Models whose masked score is not a marginal
+        likelihood override ``_score_channels``. Anomaly detection uses it to say which sensor
+        drives a window's score.
+        """
+        self._check_fitted()
+        if self.tags.likelihood == "none":
+            raise CapabilityError(f"{type(self).__name__} has no likelihood to attribute")
+        X = self._check_input_windows(X)
+        mask = check_mask(mask, X)
+        return np.asarray(self._score_channels(X, mask), dtype=np.float64)
+
     def score(self, X, *, mask=None) -> float:
         """Mean of :meth:`score_samples` (scikit-learn's convention)."""
         return float(np.mean(self.score_samples(X, mask=mask)))
@@ -180,6 +196,20 @@ class BaseGenerator:
 
     def _score_samples(self, X, mask):  # pragma: no cover - guarded by tags
         raise CapabilityError(f"{type(self).__name__} has no likelihood")
+
+    def _score_channels(self, X, mask):
+        full = self._score_samples(X, mask)
+        out = np.empty((X.shape[0], X.shape[2]))
+        for j in range(X.shape[2]):
+            rest = mask.copy()
+            rest[:, :, j] = False
+            out[:, j] = full - self._score_samples(X, rest)
+        return out
+
+    @property
+    def can_impute(self) -> bool:
+        """Whether ``impute`` works for this model (natively or by an approximate method)."""
+        return type(self)._impute is not BaseGenerator._impute
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Fitted state as (JSON-able dict, numeric arrays)."""

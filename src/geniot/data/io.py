@@ -55,6 +55,16 @@ def read_series(path, *, asset: str | None = None) -> SensorSeries:
     return only_series(read_table(path, asset=asset), source=str(path))
 
 
+def file_layout(path) -> str:
+    """``"long"`` or ``"wide"``: how the file at ``path`` lays out its readings."""
+    return "long" if _long_columns(_read_frame(path)) is not None else "wide"
+
+
+def write_frame(frame: pd.DataFrame, path) -> None:
+    """Write a frame to CSV or Parquet, chosen by the file extension."""
+    _write_frame(frame, path)
+
+
 def read_labels(path) -> pd.DataFrame | None:
     """The label columns of a wide file (e.g. SKAB's ``anomaly``, ``changepoint``), or None.
 

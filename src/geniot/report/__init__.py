@@ -4,7 +4,7 @@ The report takes an already computed metrics dict (e.g. from ``geniot.metrics``)
 and synthetic windows; it computes no metric itself.
 """
 
-from geniot.report.html import write_report
+from geniot.report.html import write_figure_report, write_report
 from geniot.report.plots import (
     marginals_figure,
     metrics_table,
@@ -13,8 +13,12 @@ from geniot.report.plots import (
     training_curve_figure,
     tsne_figure,
 )
+from geniot.report.task_plots import detection_figure, imputation_figure
 
 __all__ = [
+    "detection_figure",
+    "imputation_figure",
+    "write_figure_report",
     "marginals_figure",
     "metrics_table",
     "pca_figure",

@@ -21,7 +21,7 @@ from geniot.report.plots import (
     tsne_figure,
 )
 
-__all__ = ["REFERENCE_HTML", "write_report"]
+__all__ = ["REFERENCE_HTML", "write_figure_report", "write_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
@@ -140,6 +140,10 @@ def write_report(
     for heading, body in extra_sections or ():
         parts.append(f"<h2>{html.escape(str(heading))}</h2>\n{body}")
 
+    return _write_document(path, esc_title, parts)
+
+
+def _write_document(path, esc_title: str, parts: Sequence[str]) -> Path:
     doc = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -151,3 +155,23 @@ def write_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(doc, encoding="utf-8")
     return out
+
+
+def write_figure_report(
+    path,
+    *,
+    title: str,
+    info: Mapping | None = None,
+    sections: Sequence[tuple[str, go.Figure | str]] = (),
+) -> Path:
+    """A self-contained HTML page of figures (gap filling, anomaly detection): an information
+    table, then ``(heading, figure or trusted HTML)`` sections. Strings from users are escaped."""
+    esc_title = html.escape(str(title))
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [f"<h1>{esc_title}</h1>", f'<p class="note">Generated {now} by geniot.</p>']
+    if info:
+        parts.append(_info_table(info))
+    for heading, body in sections:
+        parts.append(f"<h2>{html.escape(str(heading))}</h2>")
+        parts.append(_fig_html(body) if isinstance(body, go.Figure) else body)
+    return _write_document(path, esc_title, parts)

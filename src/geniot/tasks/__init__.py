@@ -1,1 +1,8 @@
-"""L3: tasks built on a fitted generator (gap filling, anomaly detection, ...)."""
+"""Tasks: thin policies over a fitted generator (fill gaps, detect anomalies, ...)."""
+
+from geniot.tasks.detector import AnomalyDetector, Detection
+from geniot.tasks.events import Event, group_events
+from geniot.tasks.imputer import GapImputer
+from geniot.tasks.streaming import StreamingScorer
+
+__all__ = ["AnomalyDetector", "Detection", "Event", "GapImputer", "StreamingScorer", "group_events"]

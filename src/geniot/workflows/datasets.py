@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +46,19 @@ def pool_windows(series: dict[str, SensorSeries], window: int, stride: int = 1, 
     return WindowSet(np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source)
 
 
-def windows_from_file(path, window: int, *, stride: int = 1, asset: str | None = None) -> WindowSet:
-    """Read a CSV/Parquet file (wide or long) and cut it into windows."""
+def windows_from_file(
+    path, window: int, *, stride: int = 1, asset: str | None = None, train_rows: int | None = None
+) -> WindowSet:
+    """Read a CSV/Parquet file (wide or long) and cut it into windows; ``train_rows`` keeps only
+    the first rows of each series (e.g. the normal start of a SKAB file)."""
     path = Path(path)
     table = read_table(path)
+    if train_rows is not None:
+        if train_rows < 1:
+            raise DataError(f"--train-rows must be at least 1, got {train_rows}", file=str(path))
+        table = {a: dataclasses.replace(s, values=s.values[:train_rows],
+                                        timestamps=None if s.timestamps is None else s.timestamps[:train_rows])
+                 for a, s in table.items()}  # fmt: skip
     if asset is not None:
         if asset not in table:
             raise DataError(f"asset {asset!r} is not in the file; assets: {sorted(table)}", file=str(path))

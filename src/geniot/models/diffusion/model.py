@@ -208,7 +208,10 @@ class DiffusionGenerator(TorchGenerator):
 
     # ------------------------------------------------------------ typicality
     @torch.no_grad()
-    def _score_samples(self, X, mask):
+    def _denoising_error(self, Z: np.ndarray, mask: np.ndarray, cond_mask: np.ndarray | None) -> np.ndarray:
+        """Squared error of the x0 prediction per entry, averaged over a fixed grid of noise
+        levels and fixed noise draws: (n, t, c). ``cond_mask`` (True = shown to the network)
+        turns it into a conditional error; ``None`` is the unconditional one."""
         schedule = self.module_.schedule
         net = self.module_.ema
         T = schedule.timesteps
@@ -216,24 +219,47 @@ class DiffusionGenerator(TorchGenerator):
         gen = torch.Generator().manual_seed(_SCORE_SEED)
         # One fixed noise per (level, draw), shared by every window: a window's score does
         # not depend on which other windows are scored with it.
-        noise = torch.randn(
-            len(levels), _SCORE_DRAWS, self.n_steps_, self.n_channels_, generator=gen
-        )
-        Z = np.where(mask, self._scale(np.where(mask, X, 0.0)), 0.0)
+        k = len(levels) * _SCORE_DRAWS
+        noise = torch.randn(k, self.n_steps_, self.n_channels_, generator=gen)
+        t_all = torch.tensor(levels, dtype=torch.long).repeat_interleave(_SCORE_DRAWS)
         x0_all = torch.as_tensor(Z, dtype=torch.float32)
-        m_all = torch.as_tensor(mask, dtype=torch.float32)
-        scores = []
-        for start in range(0, x0_all.shape[0], _CHUNK):
-            x0 = x0_all[start : start + _CHUNK]
-            m = m_all[start : start + _CHUNK]
-            empty = torch.zeros_like(x0)
-            total = torch.zeros(x0.shape[0])
-            for i, t in enumerate(levels):
-                t_vec = torch.full((x0.shape[0],), t, dtype=torch.long)
-                for k in range(_SCORE_DRAWS):
-                    x_t = schedule.q_sample(x0, t_vec, noise[i, k].expand_as(x0))
-                    x0_hat = net(x_t, t_vec, empty, empty, None)
-                    total += ((x0_hat - x0).pow(2) * m).sum(dim=(1, 2))
-            n_obs = m.sum(dim=(1, 2)).clamp(min=1.0)
-            scores.append(-(total / (len(levels) * _SCORE_DRAWS)) / n_obs)
-        return torch.cat(scores).double().numpy()
+        shown = None if cond_mask is None else torch.as_tensor(cond_mask, dtype=torch.float32)
+        per = max(1, _CHUNK // k)  # windows per forward pass; all levels and draws in one batch
+        out = []
+        for start in range(0, x0_all.shape[0], per):
+            x0 = x0_all[start : start + per]
+            b = x0.shape[0]
+            x0_rep = x0.repeat(k, 1, 1)  # level/draw-major: row i*b + w
+            t_vec = t_all.repeat_interleave(b)
+            x_t = schedule.q_sample(x0_rep, t_vec, noise.repeat_interleave(b, dim=0))
+            if shown is None:
+                obs = cm = torch.zeros_like(x0_rep)
+            else:
+                cm = shown[start : start + per].repeat(k, 1, 1)
+                obs = x0_rep * cm
+            x0_hat = net(x_t, t_vec, obs, cm, None)
+            err = (x0_hat - x0_rep).pow(2).reshape(k, b, self.n_steps_, self.n_channels_)
+            out.append(err.mean(dim=0))
+        return torch.cat(out).double().numpy()
+
+    def _scaled_observed(self, X, mask) -> np.ndarray:
+        return np.where(mask, self._scale(np.where(mask, X, 0.0)), 0.0)
+
+    def _score_samples(self, X, mask):
+        err = self._denoising_error(self._scaled_observed(X, mask), mask, None)
+        n_obs = np.maximum(mask.sum(axis=(1, 2)), 1)
+        return -(err * mask).sum(axis=(1, 2)) / n_obs
+
+    def _score_channels(self, X, mask):
+        # Channel j is denoised while the network is shown every other observed channel: how
+        # well the rest of the machine explains it (the model learned this in training, where
+        # random gaps are filled from what is observed).
+        Z = self._scaled_observed(X, mask)
+        out = np.empty((X.shape[0], X.shape[2]))
+        for j in range(X.shape[2]):
+            shown = mask.copy()
+            shown[:, :, j] = False
+            err = self._denoising_error(Z, mask, shown)[:, :, j]
+            m = mask[:, :, j]
+            out[:, j] = -(err * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1)
+        return out

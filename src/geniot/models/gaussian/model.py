@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from sklearn.covariance import ledoit_wolf_shrinkage
 
 from geniot.core.base import BaseGenerator
@@ -43,6 +44,7 @@ class GaussianBaseline(BaseGenerator):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, mask, conditions, progress) -> None:
+        self.__dict__.pop("_cache", None)
         n, t, c = X.shape
         # Standardise per channel so that shrinkage towards the diagonal treats channels alike.
         self.channel_mean_ = np.nanmean(X, axis=(0, 1))
@@ -96,7 +98,56 @@ class GaussianBaseline(BaseGenerator):
             if not pattern.any():
                 out[rows] = 0.0
                 continue
+            if pattern.all() and len(pattern) == self._d:
+                out[rows] = self._full_log_density(Z[rows])
+                continue
             out[rows] = log_density(mean[pattern], cov[np.ix_(pattern, pattern)], Z[np.ix_(rows, pattern)])
+        return out
+
+    # ------------------------------------------------------------------ cached factors
+    def _factors(self) -> dict[str, Any]:
+        """Cholesky factor and precision of the window covariance, computed once per fit:
+        scoring one live window at a time must not refactor a (t*c)-square matrix each call."""
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cov = self.covariance_[: self._d, : self._d]
+            chol = robust_cholesky(cov)
+            eye = np.eye(len(cov))
+            inv_chol = solve_triangular(chol, eye, lower=True)
+            cache = {"chol": chol, "logdet": 2.0 * float(np.sum(np.log(np.diag(chol)))), "precision": inv_chol.T @ inv_chol}
+            self.__dict__["_cache"] = cache
+        return cache
+
+    def _full_log_density(self, Z: np.ndarray) -> np.ndarray:
+        f = self._factors()
+        diff = solve_triangular(f["chol"], (Z - self.mean_[: self._d]).T, lower=True)
+        return -0.5 * (np.sum(diff**2, axis=0) + f["logdet"] + self._d * np.log(2.0 * np.pi))
+
+    def _score_channels(self, X, mask):
+        # Closed form for whole windows: with precision L and r = L (z - mean), channel block B
+        # given the rest is normal with precision L_BB and residual L_BB^-1 r_B.
+        out = super()._score_channels(X, mask) if not mask.all() else None
+        full = mask.all(axis=(1, 2))
+        if not full.any():
+            return out
+        f = self._factors()
+        c = len(self.channel_mean_)
+        Z = self._standardise(X[full])
+        r = (Z - self.mean_[: self._d]) @ f["precision"]
+        res = np.empty((len(Z), c))
+        blocks = f.setdefault("blocks", {})
+        for j in range(c):
+            idx = np.arange(j, self._d, c)
+            if j not in blocks:
+                chol_bb = robust_cholesky(f["precision"][np.ix_(idx, idx)])
+                blocks[j] = (chol_bb, 2.0 * float(np.sum(np.log(np.diag(chol_bb)))))
+            chol_bb, logdet_bb = blocks[j]
+            e = solve_triangular(chol_bb, r[:, idx].T, lower=True)  # r_B' L_BB^-1 r_B = |e|^2
+            maha = np.sum(e**2, axis=0)
+            res[:, j] = -0.5 * (maha - logdet_bb + len(idx) * np.log(2.0 * np.pi)) - len(idx) * np.log(self.channel_std_[j])
+        if out is None:
+            return res
+        out[full] = res
         return out
 
     # ------------------------------------------------------------------ contract
@@ -179,6 +230,7 @@ class GaussianBaseline(BaseGenerator):
         return {"shrinkage_": self.shrinkage_}, arrays
 
     def _set_state(self, state, arrays, path: Path) -> None:
+        self.__dict__.pop("_cache", None)
         for key, value in arrays.items():
             setattr(self, key, value)
         self.shrinkage_ = float(state["shrinkage_"])

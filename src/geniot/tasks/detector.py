@@ -1,0 +1,344 @@
+"""AnomalyDetector: how atypical each step of a series is under a generator, and why.
+
+Policy on top of the generator (which only says how typical a window is):
+* the anomaly score of a window is minus the generator's ``score_samples``;
+* a step's score is that of the window ending at it (``align="end"``: causal, the same number the
+  live scorer gives) or centred on it (``align="center"``: for offline review), optionally a
+  trailing mean over ``smoothing`` windows; the first steps of a series, before a whole window
+  has been seen, take the first window's score;
+* the threshold comes from scores of normal data only (``geniot.tasks.thresholds``);
+* attribution: ``score_channels`` (how typical each sensor is given the others), as a z-score
+  against the same sensor on normal data; the sensors with the largest z drive the window;
+* events: consecutive flagged steps (``geniot.tasks.events``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geniot.core.base import BaseGenerator
+from geniot.core.exceptions import ArtifactError, CapabilityError, DataError
+from geniot.data.series import SensorSeries
+from geniot.data.windows import make_windows
+from geniot.tasks._series import (
+    check_long_enough,
+    fitted_generator,
+    model_channels,
+    series_values,
+)
+from geniot.tasks.events import Event, group_events
+from geniot.tasks.thresholds import Threshold, calibrate_threshold
+
+DETECTOR_FILE = "detector.json"
+_MAX_ATTRIBUTION_WINDOWS = 2000  # normal windows used to learn each sensor's typical surprise
+
+
+@dataclass
+class Detection:
+    """Per-step results of :meth:`AnomalyDetector.detect` for one series."""
+
+    scores: np.ndarray  # (n_steps,) higher = more anomalous
+    flags: np.ndarray  # (n_steps,) bool
+    threshold: float
+    channel_z: np.ndarray  # (n_steps, n_channels): sensor surprise vs normal; NaN where not computed
+    top_sensors: list[tuple[str, ...]]  # per step; empty where not flagged (attribute="flagged")
+    events: list[Event] = field(default_factory=list)
+    timestamps: np.ndarray | None = None
+
+    def to_frame(self):
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "score": self.scores,
+                "flag": self.flags.astype(int),
+                "top_sensors": [";".join(t) for t in self.top_sensors],
+            }
+        )
+        if self.timestamps is not None:
+            frame.insert(0, "timestamp", self.timestamps)
+        return frame
+
+
+class AnomalyDetector:
+    """Anomaly scores, calibrated flags, sensor attribution and events from a generator.
+
+    Parameters
+    ----------
+    generator:
+        Any generator with a likelihood (``gaussian``, ``vae``, ``diffusion``). ``fit`` clones
+        it and fits the clone on the first ``1 - calibration_fraction`` of the normal windows;
+        with ``prefit=True`` it is used as given and all the normal data calibrates.
+    window:
+        Steps per window when fitting from a series (a fitted generator brings its own).
+    threshold, risk, level, quantile:
+        Threshold rule: ``"pot"`` (default; exceedance probability ``risk`` per window under a
+        Pareto tail fitted above the ``level`` quantile), ``"quantile"`` or a fixed number.
+    calibration_fraction:
+        Share of the normal windows (the latest) held out from training to calibrate.
+    smoothing:
+        Trailing mean over this many consecutive window scores (1 = none).
+    align:
+        ``"end"`` (a step gets the window ending at it) or ``"center"``.
+    attribute:
+        ``"flagged"`` (sensor attribution for flagged steps only: cheaper), ``"all"`` or ``"none"``.
+    top_k, merge_gap, min_event_steps:
+        Sensors named per step/event; unflagged steps bridged inside one event; shortest event kept.
+    """
+
+    def __init__(
+        self,
+        generator: BaseGenerator,
+        *,
+        window: int = 24,
+        threshold: str | float = "pot",
+        risk: float = 1e-3,
+        level: float = 0.95,
+        quantile: float = 0.99,
+        calibration_fraction: float = 0.25,
+        smoothing: int = 1,
+        align: str = "end",
+        attribute: str = "flagged",
+        top_k: int = 3,
+        merge_gap: int = 0,
+        min_event_steps: int = 1,
+        prefit: bool = False,
+    ) -> None:
+        self.generator = generator
+        self.window = window
+        self.threshold = threshold
+        self.risk = risk
+        self.level = level
+        self.quantile = quantile
+        self.calibration_fraction = calibration_fraction
+        self.smoothing = smoothing
+        self.align = align
+        self.attribute = attribute
+        self.top_k = top_k
+        self.merge_gap = merge_gap
+        self.min_event_steps = min_event_steps
+        self.prefit = prefit
+        self.generator_ = None
+        self._check_generator(generator)
+
+    _PARAMS = (
+        "window", "threshold", "risk", "level", "quantile", "calibration_fraction", "smoothing",
+        "align", "attribute", "top_k", "merge_gap", "min_event_steps",
+    )  # fmt: skip
+
+    @staticmethod
+    def _check_generator(generator: BaseGenerator) -> None:
+        if not isinstance(generator, BaseGenerator):
+            raise TypeError(f"generator must be a geniot generator, got {type(generator).__name__}")
+        if generator.tags.likelihood == "none":
+            raise CapabilityError(
+                f"{type(generator).__name__} has no likelihood to score windows with; use "
+                "'gaussian', 'vae' or 'diffusion'"
+            )
+
+    def _check_settings(self) -> None:
+        if self.align not in ("end", "center"):
+            raise DataError(f"align must be 'end' or 'center', got {self.align!r}")
+        if self.attribute not in ("flagged", "all", "none"):
+            raise DataError(f"attribute must be 'flagged', 'all' or 'none', got {self.attribute!r}")
+        if int(self.smoothing) < 1:
+            raise DataError(f"smoothing must be at least 1, got {self.smoothing}")
+        if not 0.0 <= float(self.calibration_fraction) < 1.0:
+            raise DataError(f"calibration_fraction must be in [0, 1), got {self.calibration_fraction}")
+
+    # ------------------------------------------------------------ fit
+    def fit(self, normal, *, progress=None) -> AnomalyDetector:
+        """Fit (unless prefit) and calibrate on normal data: a series, an array (n_steps, c), or
+        a list of them (e.g. one per asset)."""
+        self._check_settings()
+        items = normal if isinstance(normal, (list, tuple)) else [normal]
+        if not items:
+            raise DataError("no normal data to fit on")
+        if self.prefit:
+            self.generator_ = self.generator
+            gen = self.generator
+            calib = [series_values(x, gen.n_channels_, model_channels(gen)) for x in items]
+        else:
+            calib = []
+            train_windows = []
+            for x in items:
+                values, source = series_values(x, _n_channels(x), None)
+                n_cal = int(round(len(values) * float(self.calibration_fraction)))
+                if n_cal and n_cal < int(self.window):
+                    n_cal = int(self.window)  # at least one whole window to calibrate on
+                fit_part = values[: len(values) - n_cal]
+                check_long_enough(fit_part, int(self.window), source)
+                train_windows.append(make_windows(fit_part, int(self.window)))
+                calib.append((values[len(values) - n_cal :] if n_cal else values, source))
+            self.generator_ = self.generator.clone().fit(np.concatenate(train_windows), progress=progress)
+            if isinstance(items[0], SensorSeries):
+                self.generator_.metadata_ = {"channels": list(items[0].channels), "window": int(self.window)}
+        gen = self.generator_
+        step_scores, windows = [], []
+        for values, source in calib:
+            check_long_enough(values, gen.n_steps_, source)
+            w = make_windows(values, gen.n_steps_)
+            step_scores.append(self._smooth(self.window_scores(w)))
+            windows.append(w)
+        scores = np.concatenate(step_scores)
+        self.threshold_ = calibrate_threshold(
+            scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile)
+        )
+        self.n_calibration_windows_ = int(np.isfinite(scores).sum())
+        self._fit_channel_stats(np.concatenate(windows))
+        return self
+
+    def _fit_channel_stats(self, windows: np.ndarray) -> None:
+        if len(windows) > _MAX_ATTRIBUTION_WINDOWS:
+            pick = np.random.default_rng(0).choice(len(windows), _MAX_ATTRIBUTION_WINDOWS, replace=False)
+            windows = windows[np.sort(pick)]
+        surprise = -self.generator_.score_channels(windows, mask=~np.isnan(windows))
+        self.channel_center_ = np.nanmedian(surprise, axis=0)
+        q75, q25 = np.nanpercentile(surprise, [75, 25], axis=0)
+        spread = (q75 - q25) / 1.349
+        std = np.nanstd(surprise, axis=0)
+        self.channel_scale_ = np.where(spread > 1e-12, spread, np.where(std > 1e-12, std, 1.0))
+
+    # ------------------------------------------------------------ scoring
+    def window_scores(self, windows: np.ndarray) -> np.ndarray:
+        """Anomaly score of each window (n, t, c) (NaN = gap): minus the generator's score.
+        A window with nothing observed scores NaN."""
+        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        windows = np.asarray(windows, dtype=np.float64)
+        mask = ~np.isnan(windows)
+        out = np.full(len(windows), np.nan)
+        seen = mask.any(axis=(1, 2))
+        if seen.any():
+            out[seen] = -gen.score_samples(windows[seen], mask=mask[seen])
+        return out
+
+    def channel_z(self, windows: np.ndarray) -> np.ndarray:
+        """Each sensor's surprise given the others, in normal-data z units: (n, c)."""
+        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        mask = ~np.isnan(windows)
+        out = np.full((len(windows), gen.n_channels_), np.nan)
+        seen = mask.any(axis=(1, 2))
+        if seen.any():
+            surprise = -gen.score_channels(windows[seen], mask=mask[seen])
+            out[seen] = (surprise - self.channel_center_) / self.channel_scale_
+        return out
+
+    def _smooth(self, scores: np.ndarray) -> np.ndarray:
+        k = int(self.smoothing)
+        if k <= 1:
+            return scores
+        finite = np.isfinite(scores)
+        csum = np.concatenate([[0.0], np.cumsum(np.where(finite, scores, 0.0))])
+        ccount = np.concatenate([[0], np.cumsum(finite)])
+        idx = np.arange(1, len(scores) + 1)
+        lo = np.maximum(idx - k, 0)
+        count = ccount[idx] - ccount[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, (csum[idx] - csum[lo]) / count, np.nan)
+
+    def _step_index(self, n_steps: int, n_windows: int) -> np.ndarray:
+        """The window whose score each step takes."""
+        t = self.generator_.n_steps_
+        offset = t - 1 if self.align == "end" else t // 2
+        return np.clip(np.arange(n_steps) - offset, 0, n_windows - 1)
+
+    def anomaly_score(self, X) -> np.ndarray:
+        """Anomaly score per step of a series (n_steps,); higher = more anomalous."""
+        return self._score_series(X)[0]
+
+    def _score_series(self, X):
+        self._check_settings()
+        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        values, source = series_values(X, gen.n_channels_, model_channels(gen))
+        check_long_enough(values, gen.n_steps_, source)
+        windows = make_windows(values, gen.n_steps_)
+        smoothed = self._smooth(self.window_scores(windows))
+        index = self._step_index(len(values), len(windows))
+        return smoothed[index], windows, index
+
+    def detect(self, X) -> Detection:
+        """Scores, flags, sensor attribution and events for a series."""
+        scores, windows, index = self._score_series(X)
+        threshold = float(self.threshold_.value)
+        flags = np.isfinite(scores) & (scores > threshold)
+        n_channels = windows.shape[2]
+        channel_z = np.full((len(scores), n_channels), np.nan)
+        if self.attribute != "none":
+            wanted = np.unique(index[flags]) if self.attribute == "flagged" else np.arange(len(windows))
+            if wanted.size:
+                z = np.full((len(windows), n_channels), np.nan)
+                z[wanted] = self.channel_z(windows[wanted])
+                channel_z = z[index]
+        names = model_channels(self.generator_) or [f"ch{j}" for j in range(n_channels)]
+        top = [self._top(z_row, names) if (flag or self.attribute == "all") else () for z_row, flag in zip(channel_z, flags, strict=True)]
+        timestamps = X.timestamps if isinstance(X, SensorSeries) else None
+        events = group_events(
+            flags,
+            scores,
+            channel_z=channel_z,
+            channels=names,
+            timestamps=timestamps,
+            merge_gap=int(self.merge_gap),
+            min_steps=int(self.min_event_steps),
+            top_k=int(self.top_k),
+        )
+        return Detection(scores, flags, threshold, channel_z, top, events, timestamps)
+
+    def _top(self, z_row: np.ndarray, names: list[str]) -> tuple[str, ...]:
+        if not np.isfinite(z_row).any():
+            return ()
+        order = np.argsort(-np.nan_to_num(z_row, nan=-np.inf))[: int(self.top_k)]
+        return tuple(names[j] for j in order if np.isfinite(z_row[j]) and z_row[j] > 0)
+
+    def stream(self):
+        """A scorer that takes one reading at a time (bounded memory) for live data."""
+        from geniot.tasks.streaming import StreamingScorer
+
+        return StreamingScorer(self)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path) -> Path:
+        """The generator's artifact folder plus ``detector.json`` (settings and calibration)."""
+        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        path = Path(path)
+        gen.save(path)
+        state = {
+            "params": {k: getattr(self, k) for k in self._PARAMS},
+            "threshold_": {"value": self.threshold_.value, "rule": self.threshold_.rule},
+            "n_calibration_windows_": self.n_calibration_windows_,
+            "channel_center_": self.channel_center_.tolist(),
+            "channel_scale_": self.channel_scale_.tolist(),
+        }
+        (path / DETECTOR_FILE).write_text(json.dumps(state, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path) -> AnomalyDetector:
+        path = Path(path)
+        file = path / DETECTOR_FILE
+        if not file.is_file():
+            raise ArtifactError(f"{path} holds no calibrated detector ({DETECTOR_FILE} is missing)")
+        try:
+            state = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ArtifactError(f"{file}: unreadable ({exc})") from exc
+        detector = cls(BaseGenerator.load(path), prefit=True, **state["params"])
+        detector.generator_ = detector.generator
+        detector.threshold_ = Threshold(float(state["threshold_"]["value"]), str(state["threshold_"]["rule"]))
+        detector.n_calibration_windows_ = int(state["n_calibration_windows_"])
+        detector.channel_center_ = np.asarray(state["channel_center_"], dtype=np.float64)
+        detector.channel_scale_ = np.asarray(state["channel_scale_"], dtype=np.float64)
+        return detector
+
+
+def _n_channels(x) -> int:
+    if isinstance(x, SensorSeries):
+        return x.n_channels
+    arr = np.asarray(x)
+    if arr.ndim != 2:
+        raise DataError(f"a series must be shaped (n_steps, n_channels), got {arr.shape}")
+    return arr.shape[1]

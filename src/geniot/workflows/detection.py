@@ -1,0 +1,112 @@
+"""Score a data file for anomalies with a saved generator (shared by CLI and service)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from geniot.core.base import BaseGenerator
+from geniot.core.exceptions import DataError
+from geniot.data.io import read_series, read_table, write_frame
+from geniot.data.series import SensorSeries
+from geniot.tasks import AnomalyDetector, Detection
+from geniot.tasks.detector import DETECTOR_FILE
+from geniot.workflows.gap_filling import _as_model_order
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    threshold: str | float = "pot"
+    risk: float = 1e-3
+    smoothing: int = 1
+    align: str = "end"
+
+
+def load_detector(
+    artifact: Path,
+    *,
+    normal: SensorSeries | None,
+    settings: DetectionSettings,
+) -> AnomalyDetector:
+    """A detector from an artifact folder: calibrated on ``normal`` when given, else the
+    calibration saved with the artifact (``detector.json``)."""
+    artifact = Path(artifact)
+    if normal is None:
+        if not (artifact / DETECTOR_FILE).is_file():
+            raise DataError(
+                f"{artifact} holds a generator but no calibration; pass --train-rows K (the first K "
+                "rows of the data are normal) or --normal FILE"
+            )
+        return AnomalyDetector.load(artifact)
+    generator = BaseGenerator.load(artifact)
+    detector = AnomalyDetector(
+        generator,
+        prefit=True,
+        threshold=settings.threshold,
+        risk=settings.risk,
+        smoothing=settings.smoothing,
+        align=settings.align,
+    )
+    return detector.fit(_as_model_order(normal, generator))
+
+
+def normal_rows(series: SensorSeries, train_rows: int) -> SensorSeries:
+    if train_rows < 1 or train_rows > series.n_steps:
+        raise DataError(
+            f"--train-rows must be between 1 and the series length ({series.n_steps}), got {train_rows}",
+            file=series.source,
+        )
+    ts = None if series.timestamps is None else series.timestamps[:train_rows]
+    return dataclasses.replace(series, values=series.values[:train_rows], timestamps=ts)
+
+
+def detect_file(
+    artifact: Path,
+    data: Path,
+    *,
+    train_rows: int | None = None,
+    normal: Path | None = None,
+    asset: str | None = None,
+    settings: DetectionSettings | None = None,
+) -> tuple[AnomalyDetector, dict[str, tuple[SensorSeries, Detection]]]:
+    """Calibrate (first ``train_rows`` rows, or the ``normal`` file) and score every asset."""
+    settings = settings or DetectionSettings()
+    if train_rows is not None and normal is not None:
+        raise DataError("pass either --train-rows or --normal, not both")
+    table = read_table(data, asset=asset)
+    if train_rows is not None and len(table) != 1:
+        raise DataError(f"--train-rows needs one asset; the file has {sorted(table)}: pass --asset", file=str(data))
+    calibration = None
+    if train_rows is not None:
+        calibration = normal_rows(next(iter(table.values())), int(train_rows))
+    elif normal is not None:
+        calibration = read_series(normal, asset=asset)
+    detector = load_detector(artifact, normal=calibration, settings=settings)
+    results = {}
+    for name, series in table.items():
+        series = _as_model_order(series, detector.generator_)
+        results[name] = (series, detector.detect(series))
+    return detector, results
+
+
+def scores_frame(results: dict[str, tuple[SensorSeries, Detection]]) -> pd.DataFrame:
+    """One row per input row: [asset,] timestamp, score, flag, top_sensors."""
+    frames = []
+    for name, (series, detection) in results.items():
+        frame = detection.to_frame()
+        if "timestamp" not in frame:
+            frame.insert(0, "row", range(1, series.n_steps + 1))
+        if len(results) > 1:
+            frame.insert(0, "asset", name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_scores(results, out: Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_frame(scores_frame(results), out)
+    return out

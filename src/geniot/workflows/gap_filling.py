@@ -1,0 +1,99 @@
+"""Fill the gaps of a data file with a saved generator and write it back in its own layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geniot.core.base import BaseGenerator
+from geniot.data.io import file_layout, read_labels, read_table, write_frame
+from geniot.data.series import SensorSeries
+from geniot.tasks import GapImputer
+
+
+@dataclass(frozen=True)
+class FilledSeries:
+    original: SensorSeries
+    filled: SensorSeries
+    lower: SensorSeries
+    upper: SensorSeries
+
+    @property
+    def n_filled(self) -> int:
+        return int(np.isnan(self.original.values).sum())
+
+
+def fill_file(
+    artifact: Path | BaseGenerator,
+    data: Path,
+    *,
+    n_draws: int = 1,
+    interval: float = 0.9,
+    stride: int | None = None,
+    seed: int | None = 0,
+) -> tuple[dict[str, FilledSeries], str]:
+    """Every asset of ``data`` with its gaps filled, and the file's layout ("wide"/"long")."""
+    generator = artifact if isinstance(artifact, BaseGenerator) else BaseGenerator.load(artifact)
+    imputer = GapImputer(generator, prefit=True, n_draws=n_draws, interval=interval, stride=stride, random_state=seed)
+    table = read_table(data)
+    out = {}
+    for asset, series in table.items():
+        filled, lower, upper = imputer.transform(_as_model_order(series, generator), return_interval=True)
+        out[asset] = FilledSeries(series, filled, lower, upper)
+    return out, file_layout(data)
+
+
+def _as_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeries:
+    """The series with its channels in the model's order (a file may order columns differently);
+    a missing or unexpected channel is left for the imputer to report by name."""
+    names = getattr(generator, "metadata_", {}).get("channels")
+    if names and set(names) == set(series.channels) and list(names) != list(series.channels):
+        return series.select(list(names))
+    return series
+
+
+def write_filled(
+    results: dict[str, FilledSeries], layout: str, out: Path, *, data: Path, with_interval: bool
+) -> Path:
+    """Write filled series in ``layout``; wide files keep their label columns; with an interval,
+    wide files get ``<signal>_lower``/``<signal>_upper`` columns and long files ``lower``/``upper``.
+    Long files also get ``imputed`` (1 where the value was a gap)."""
+    if layout == "wide":
+        (res,) = results.values()
+        frame = res.filled.to_dataframe()
+        if with_interval:
+            for name in res.filled.channels:
+                j = res.filled.channels.index(name)
+                frame[f"{name}_lower"] = res.lower.values[:, j]
+                frame[f"{name}_upper"] = res.upper.values[:, j]
+        labels = read_labels(data)
+        if labels is not None and len(labels) == len(frame):
+            for col in labels.columns:
+                frame[col] = labels[col].to_numpy()
+    else:
+        frames = []
+        for asset, res in results.items():
+            f = res.filled
+            steps, chans = np.meshgrid(np.arange(f.n_steps), np.arange(f.n_channels), indexing="ij")
+            steps, chans = steps.ravel(), chans.ravel()
+            part = pd.DataFrame(
+                {
+                    "ts": f.timestamps[steps],
+                    "asset": asset,
+                    "signal": np.asarray(f.channels, dtype=object)[chans],
+                    "value": f.values[steps, chans],
+                    "imputed": np.isnan(res.original.values[steps, chans]).astype(int),
+                }
+            )
+            if with_interval:
+                part["lower"] = res.lower.values[steps, chans]
+                part["upper"] = res.upper.values[steps, chans]
+            frames.append(part)
+        frame = pd.concat(frames, ignore_index=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_frame(frame, out)
+    return out

@@ -1,0 +1,112 @@
+"""`geniot impute` and `geniot detect`, run for real on simulator files (wide and long)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geniot.cli.main import app
+from geniot.data.simulate import PlantConfig, simulate_plant
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tasks")
+    plant = simulate_plant(PlantConfig(n_assets=2, days=1, seed=5, fault_rate=3, drop_rate=0.01, outage_rate=1.0))
+    long_csv = plant.write(root / "plant.csv", layout="long")
+    asset = plant.assets()[0]
+    wide = plant.wide(asset)
+    wide_csv = root / "pump.csv"
+    wide.assign(anomaly=plant.labels[plant.labels.asset == asset]["anomaly"].to_numpy()).to_csv(wide_csv, index=False)
+    art = root / "m"
+    result = run("fit", wide_csv, "--model", "gaussian", "--window", "12", "--stride", "2", "--out", art)
+    assert result.exit_code == 0, result.output
+    return root, long_csv, wide_csv, art, wide
+
+
+def test_impute_wide_keeps_layout_labels_and_observed_values(files, tmp_path):
+    _, _, wide_csv, art, wide = files
+    out = tmp_path / "filled.csv"
+    report = tmp_path / "fill.html"
+    result = run("impute", art, wide_csv, "--out", out, "--draws", "8", "--report", report)
+    assert result.exit_code == 0, result.output
+    filled = pd.read_csv(out)
+    signals = [c for c in wide.columns if c != "timestamp"]
+    assert list(filled.columns[: 1 + len(signals)]) == ["timestamp", *signals]
+    assert {f"{signals[0]}_lower", f"{signals[0]}_upper", "anomaly"} <= set(filled.columns)
+    assert len(filled) == len(wide)
+    original = wide[signals].to_numpy()
+    now = filled[signals].to_numpy()
+    seen = ~np.isnan(original)
+    assert (~seen).sum() > 50  # the fixture has gaps to fill
+    assert np.array_equal(now[seen], original[seen])  # CSV round trip keeps full precision
+    assert not np.isnan(now).any()
+    lo, hi = filled[f"{signals[0]}_lower"].to_numpy(), filled[f"{signals[0]}_upper"].to_numpy()
+    assert (lo <= now[:, 0] + 1e-9).all() and (now[:, 0] <= hi + 1e-9).all()
+    assert report.is_file() and "Filled gaps" in report.read_text()
+
+
+def test_impute_long_file_fills_every_asset(files, tmp_path):
+    _, long_csv, _, art, _ = files
+    out = tmp_path / "filled.parquet"
+    result = run("impute", art, long_csv, "--out", out)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert {"ts", "asset", "signal", "value", "imputed"} <= set(frame.columns)
+    assert frame["asset"].nunique() == 2 and frame["imputed"].sum() > 0
+    assert not frame["value"].isna().any()
+
+
+def test_detect_writes_one_row_per_input_row(files, tmp_path):
+    _, _, wide_csv, art, wide = files
+    out = tmp_path / "scores.csv"
+    report = tmp_path / "det.html"
+    saved = tmp_path / "detector"
+    result = run("detect", art, wide_csv, "--train-rows", "600", "--out", out, "--report", report, "--save-detector", saved)
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == ["timestamp", "score", "flag", "top_sensors"]
+    assert len(scores) == len(wide)
+    assert set(scores["flag"].unique()) <= {0, 1}
+    assert "threshold" in result.output and report.is_file()
+    # A saved detector scores without being told what is normal again.
+    again = tmp_path / "again.csv"
+    assert run("detect", saved, wide_csv, "--out", again).exit_code == 0
+    np.testing.assert_allclose(pd.read_csv(again)["score"], scores["score"])
+
+
+def test_detect_needs_calibration_and_says_so(files, tmp_path):
+    _, long_csv, wide_csv, art, _ = files
+    result = run("detect", art, wide_csv, "--out", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "--train-rows" in result.output
+    result = run("detect", art, long_csv, "--train-rows", "100", "--out", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "--asset" in result.output
+    result = run("detect", art, wide_csv, "--train-rows", "5", "--out", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "window" in result.output
+
+
+def test_wrong_channels_for_the_artifact(files, tmp_path):
+    _, _, wide_csv, art, wide = files
+    other = tmp_path / "other.csv"
+    wide.drop(columns=[wide.columns[2]]).to_csv(other, index=False)
+    result = run("impute", art, other, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 2 and "missing" in result.output and wide.columns[2] in result.output
+    result = run("detect", art, other, "--train-rows", "300", "--out", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "missing" in result.output
+
+
+def test_all_nan_column_is_named(files, tmp_path):
+    _, _, wide_csv, art, wide = files
+    dead = tmp_path / "dead.csv"
+    col = wide.columns[3]
+    wide.assign(**{col: np.nan}).to_csv(dead, index=False)
+    result = run("impute", art, dead, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 2 and col in result.output
