@@ -11,9 +11,11 @@ which scales for you). Stochastic metrics take ``random_state``; nothing seeds g
 | ``context_fid`` | lower is better |
 | ``correlation_distance``, ``acf_distance``, ``marginal_distance`` | lower is better |
 | ``memorization`` | ``dcr_ratio`` higher is safer; ``memorized`` flags copying |
+| ``detection_scores`` | F1 higher, FAR/MAR lower (pooled counts, SKAB's definitions) |
 """
 
 from geniot.metrics._common import minmax_scale_pair
+from geniot.metrics.detection import average_precision, detection_counts, detection_scores
 from geniot.metrics.discriminative import discriminative_score
 from geniot.metrics.embedding import context_fid, frechet_distance
 from geniot.metrics.memorization import dcr, memorization
@@ -24,6 +26,9 @@ from geniot.metrics.suite import ALL_METRICS, evaluate_synthetic
 __all__ = [
     "ALL_METRICS",
     "acf_distance",
+    "average_precision",
+    "detection_counts",
+    "detection_scores",
     "context_fid",
     "correlation_distance",
     "dcr",
