@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from geniot.data.io import read_labels, read_series
 from geniot.metrics import average_precision, detection_counts, detection_scores
-from geniot.tasks import AnomalyDetector
+from geniot.tasks import AnomalyDetector, debounce
 from geniot.workflows.training import build_model, parse_params
 
 SKAB = ROOT.parent / "shared" / "data" / "skab"
@@ -44,8 +44,10 @@ def skab_files() -> list[Path]:
     return sorted(files, key=lambda p: (p.parent.name, int(p.stem)))
 
 
-def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def load(path: Path, drop: list[str]) -> tuple[np.ndarray, np.ndarray]:
     series = read_series(path)
+    if drop:
+        series = series.select([c for c in series.channels if c not in drop])
     labels = read_labels(path)["anomaly"].to_numpy().astype(bool)
     return series.values, labels
 
@@ -64,7 +66,8 @@ def run_geniot(name: str, data, args) -> dict:
         prefit = args.calibration == "train"
         det = AnomalyDetector(
             gen, window=args.window, threshold=args.threshold, risk=args.risk, smoothing=args.smoothing,
-            align=args.align, attribute="none", prefit=prefit,
+            align=args.align, attribute="none", prefit=prefit, min_event_steps=args.min_event_steps,
+            merge_gap=args.merge_gap,
         )  # fmt: skip
         train = values[:TRAIN_ROWS]
         if prefit:
@@ -99,6 +102,8 @@ def run_peers(models: list[str], data, args) -> list[dict]:
             for k, (_, labels) in enumerate(data):
                 s = np.load(tmp / f"{name}_scores_{k}.npy", allow_pickle=False)
                 f = np.load(tmp / f"{name}_flags_{k}.npy", allow_pickle=False).astype(bool)
+                if args.min_event_steps > 1 or args.merge_gap > 0:  # the same clean-up as geniot's
+                    f = debounce(f, args.merge_gap, args.min_event_steps)
                 per_file.append((labels[TRAIN_ROWS:], f[TRAIN_ROWS:], s[TRAIN_ROWS:]))
             row = summarise(f"peer: PyOD {name} {info['pyod']}", per_file, info["seconds"][name])
             rows.append(row)
@@ -115,6 +120,9 @@ def main() -> None:
     ap.add_argument("--risk", type=float, default=1e-3)
     ap.add_argument("--smoothing", type=int, default=1)
     ap.add_argument("--align", default="end")
+    ap.add_argument("--min-event-steps", type=int, default=1, help="drop runs of flags shorter than this (all models)")
+    ap.add_argument("--merge-gap", type=int, default=0, help="bridge gaps of this many steps (all models)")
+    ap.add_argument("--drop-channels", nargs="*", default=[], help="leave these sensors out (all models)")
     ap.add_argument("--calibration", choices=("split", "train"), default="split")
     ap.add_argument("--minutes", type=float, default=0.25, help="training budget per file for torch models")
     ap.add_argument("--seed", type=int, default=0)
@@ -129,7 +137,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     files = skab_files()
-    data = [load(p) for p in files]
+    data = [load(p, args.drop_channels) for p in files]
     test_share = np.mean(np.concatenate([y[TRAIN_ROWS:] for _, y in data]))
     print(f"{len(files)} SKAB files; {test_share:.1%} of test rows are anomalous", file=sys.stderr)
     rows = []
@@ -139,7 +147,8 @@ def main() -> None:
     peers = [p for p in (args.peer or []) if p != "none"]
     if peers:
         rows.extend(run_peers(peers, data, args))
-    settings = {k: getattr(args, k) for k in ("window", "threshold", "risk", "smoothing", "align", "calibration", "minutes", "seed", "params")}
+    settings = {k: getattr(args, k) for k in ("window", "threshold", "risk", "smoothing", "align", "calibration", "minutes", "seed", "params",
+                                         "min_event_steps", "merge_gap", "drop_channels")}
     print("| model | F1 | FAR % | MAR % | AUC-PR | seconds |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['model']} | {r['f1']:.3f} | {r['far']:.2f} | {r['mar']:.2f} | {r['auc_pr']:.3f} | {r['seconds']} |")

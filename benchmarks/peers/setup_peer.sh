@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create the peer-generator venv for benchmarks/synthesis.py (idempotent).
+# Create the peer venv for benchmarks/synthesis.py, anomaly.py and imputation.py (idempotent).
 #
 #   benchmarks/peers/setup_peer.sh            # create or verify benchmarks/.peer-venv
 #   benchmarks/peers/setup_peer.sh --force    # delete and recreate it
@@ -31,6 +31,8 @@ REQS=(
   "category-encoders==2.11.2"
   "keras==3.15.1"
   "tsgm==0.1.0"
+  "pyod==3.6.7"            # anomaly benchmark peer (MCD, AutoEncoder)
+  "pypots==1.5"            # imputation benchmark peer (SAITS)
 )
 NODEPS=("gretel-synthetics==0.22.20")
 
@@ -78,6 +80,9 @@ with contextlib.redirect_stdout(sys.stderr):
     import keras, tsgm
 assert keras.backend.backend() == "torch", keras.backend.backend()
 assert hasattr(tsgm.models.cvae, "BetaVAE") and "vae_conv5" in tsgm.models.zoo
+with contextlib.redirect_stdout(sys.stderr):
+    from pypots.imputation import SAITS  # noqa: F401
+    from pyod.models.mcd import MCD  # noqa: F401
 print("peer venv ok: torch", torch.__version__, "keras", keras.__version__, "tsgm", tsgm.__version__)
 EOF
 

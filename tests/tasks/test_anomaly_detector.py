@@ -166,3 +166,20 @@ def test_scores_frame_has_one_row_per_input_row(plant, detector):
     assert len(frame) == test.n_steps
     assert list(frame.columns) == ["timestamp", "score", "flag", "top_sensors"]
     assert pd.api.types.is_integer_dtype(frame["flag"])
+
+
+def test_debounce_fills_short_gaps_and_drops_short_runs():
+    from geniot.tasks import debounce
+
+    f = np.array([1, 0, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1], dtype=bool)
+    assert debounce(f, 1, 1).astype(int).tolist() == [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+    assert debounce(f, 0, 3).astype(int).tolist() == [0] * 9 + [1, 1, 1, 1]
+
+
+def test_min_event_steps_cleans_detect_flags(plant):
+    normal, test, _, _ = plant
+    raw = AnomalyDetector(GaussianBaseline(), window=8).fit(normal).detect(test)
+    clean = AnomalyDetector(GaussianBaseline(), window=8, min_event_steps=20).fit(normal).detect(test)
+    assert clean.flags.sum() < raw.flags.sum()
+    assert all(e.n_steps >= 20 for e in clean.events)
+    assert not (clean.flags & ~raw.flags).any()

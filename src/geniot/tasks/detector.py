@@ -30,7 +30,7 @@ from geniot.tasks._series import (
     model_channels,
     series_values,
 )
-from geniot.tasks.events import Event, group_events
+from geniot.tasks.events import Event, debounce, group_events
 from geniot.tasks.thresholds import Threshold, calibrate_threshold
 
 DETECTOR_FILE = "detector.json"
@@ -87,7 +87,10 @@ class AnomalyDetector:
     attribute:
         ``"flagged"`` (sensor attribution for flagged steps only: cheaper), ``"all"`` or ``"none"``.
     top_k, merge_gap, min_event_steps:
-        Sensors named per step/event; unflagged steps bridged inside one event; shortest event kept.
+        Sensors named per step/event; runs of at most ``merge_gap`` unflagged steps between
+        flagged ones are bridged; runs of flags shorter than ``min_event_steps`` are dropped.
+        Either setting makes ``detect``'s flags those of the kept events (offline: it looks ahead
+        up to ``min_event_steps`` steps); the streaming scorer flags each reading on its own.
     """
 
     def __init__(
@@ -273,6 +276,8 @@ class AnomalyDetector:
                 z = np.full((len(windows), n_channels), np.nan)
                 z[wanted] = self.channel_z(windows[wanted])
                 channel_z = z[index]
+        if int(self.min_event_steps) > 1 or int(self.merge_gap) > 0:
+            flags = debounce(flags, int(self.merge_gap), int(self.min_event_steps))
         names = model_channels(self.generator_) or [f"ch{j}" for j in range(n_channels)]
         top = [self._top(z_row, names) if (flag or self.attribute == "all") else () for z_row, flag in zip(channel_z, flags, strict=True)]
         timestamps = X.timestamps if isinstance(X, SensorSeries) else None

@@ -71,3 +71,13 @@ def group_events(
             )
         )
     return events
+
+
+def debounce(flags: np.ndarray, merge_gap: int, min_steps: int) -> np.ndarray:
+    """Flags with gaps of at most ``merge_gap`` steps filled and runs shorter than
+    ``min_steps`` removed (the steps of the events ``group_events`` keeps)."""
+    flags = np.asarray(flags, dtype=bool)
+    out = np.zeros_like(flags)
+    for event in group_events(flags, np.zeros(len(flags)), merge_gap=merge_gap, min_steps=min_steps):
+        out[event.start : event.end + 1] = True
+    return out

@@ -187,6 +187,9 @@ class DiffusionGenerator(TorchGenerator):
         for t, t_prev in schedule.step_pairs(None if full else int(steps)):
             t_vec = torch.full((x.shape[0],), t, dtype=torch.long)
             x0_hat = net(x, t_vec, observed, cond_mask, cond).clamp(-_CLIP, _CLIP)
+            # Shown entries are known: stepping towards their true values keeps x_t there
+            # distributed as in training, where x_t is always noised from the real window.
+            x0_hat = cond_mask * observed + (1.0 - cond_mask) * x0_hat
             x = schedule.reverse_step(x, x0_hat, t, t_prev, eta)
         return x
 

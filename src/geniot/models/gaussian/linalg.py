@@ -48,6 +48,11 @@ def log_density(mean: np.ndarray, cov: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def group_by_pattern(mask_flat: np.ndarray):
     """Yield (pattern, row indices) for each distinct observation pattern."""
+    if len(mask_flat) == 0:
+        return
+    if (mask_flat == mask_flat[0]).all():  # one pattern (e.g. a single live window): skip the sort
+        yield mask_flat[0], np.arange(len(mask_flat))
+        return
     patterns, inverse = np.unique(mask_flat, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     for k, pattern in enumerate(patterns):
