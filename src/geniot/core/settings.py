@@ -17,10 +17,20 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("geniot-data"), description="folder for the store, models and reports")
     store_file: str = Field(default="plant.duckdb", description="DuckDB file name inside home")
     torch_threads: int | None = Field(default=None, description="threads for torch; None = torch's default")
+    token: str | None = Field(default=None, description="bearer token that writes to the service need")
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, description="largest request body the service accepts")
+    open_reads: bool = Field(default=True, description="reads need no token (meant for localhost)")
+    mqtt_url: str | None = Field(default=None, description="broker to ingest from, e.g. mqtt://127.0.0.1:1883")
+    mqtt_topics: str = Field(default="#", description="comma-separated subscription filters")
+    alert_prefix: str = Field(default="geniot/alerts", description="topic prefix of published anomaly events")
 
     @property
     def store_path(self) -> Path:
         return self.home / self.store_file
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
 
 
 @lru_cache(maxsize=1)

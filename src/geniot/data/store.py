@@ -11,6 +11,8 @@ Timestamps are stored as DuckDB ``TIMESTAMP`` (microsecond precision); naive, me
 
 from __future__ import annotations
 
+import functools
+import threading
 from pathlib import Path
 from typing import Self
 
@@ -31,7 +33,32 @@ CREATE TABLE IF NOT EXISTS readings (
     PRIMARY KEY (asset, signal, ts)
 )
 """
+_SIDE_TABLES = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    received TIMESTAMP NOT NULL, source VARCHAR, topic VARCHAR, reason VARCHAR, payload VARCHAR
+);
+CREATE TABLE IF NOT EXISTS events (
+    id VARCHAR PRIMARY KEY, asset VARCHAR NOT NULL, start_ts TIMESTAMP NOT NULL, end_ts TIMESTAMP NOT NULL,
+    peak_ts TIMESTAMP NOT NULL, peak_score DOUBLE, threshold DOUBLE, top_sensors VARCHAR, is_open BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS fills (
+    ts TIMESTAMP NOT NULL, asset VARCHAR NOT NULL, signal VARCHAR NOT NULL, value DOUBLE, lower DOUBLE,
+    upper DOUBLE, PRIMARY KEY (asset, signal, ts)
+);
+"""
 _BATCH_VIEW = "geniot_append_batch"
+EVENT_COLUMNS = ("id", "asset", "start_ts", "end_ts", "peak_ts", "peak_score", "threshold", "top_sensors", "is_open")
+
+
+def _locked(method):
+    """Serialise use of the one DuckDB connection across threads (ingest, scoring, API)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _param_time(value) -> pd.Timestamp:
@@ -55,7 +82,9 @@ class SensorStore:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._con = duckdb.connect(self.path)
+        self._lock = threading.RLock()
         self._con.execute(_SCHEMA)
+        self._con.execute(_SIDE_TABLES)
 
     def __enter__(self) -> Self:
         return self
@@ -63,6 +92,7 @@ class SensorStore:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @_locked
     def close(self) -> None:
         self._con.close()
 
@@ -70,6 +100,7 @@ class SensorStore:
         return f"SensorStore({self.path!r})"
 
     # ------------------------------------------------------------------------------- writing
+    @_locked
     def append(self, data: SensorSeries | pd.DataFrame, *, asset: str | None = None) -> int:
         """Add readings and return how many were new.
 
@@ -97,6 +128,81 @@ class SensorStore:
             con.unregister(_BATCH_VIEW)
         return inserted
 
+    @_locked
+    def append_rows(self, frame: pd.DataFrame) -> int:
+        """Add already validated long rows (ts, asset, signal, value, quality) as one transaction
+        and return how many were new (the ingest path: parsing has checked every field)."""
+        con = self._con
+        con.begin()
+        try:
+            before = self.count()
+            con.register(_BATCH_VIEW, frame)
+            con.execute(
+                f"INSERT INTO readings SELECT DISTINCT ON (asset, signal, ts) ts, asset, signal, value, quality "
+                f"FROM {_BATCH_VIEW} ON CONFLICT DO NOTHING"
+            )
+            inserted = self.count() - before
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.unregister(_BATCH_VIEW)
+        return inserted
+
+    @_locked
+    def add_dead_letters(self, rows: list[tuple]) -> None:
+        """(received, source, topic, reason, payload) rows of rejected messages."""
+        if rows:
+            self._con.executemany("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?)", rows)
+
+    @_locked
+    def dead_letters(self, limit: int = 100) -> pd.DataFrame:
+        return self._con.execute(
+            "SELECT * FROM dead_letters ORDER BY received DESC LIMIT ?", [int(limit)]
+        ).df()
+
+    @_locked
+    def count_dead_letters(self) -> int:
+        return int(self._row("SELECT count(*) FROM dead_letters")[0])
+
+    @_locked
+    def upsert_event(self, event: dict) -> None:
+        """Insert or update one anomaly event (keyed by ``id``)."""
+        self._con.execute(
+            f"INSERT OR REPLACE INTO events VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+            [event[c] for c in EVENT_COLUMNS],
+        )
+
+    @_locked
+    def events(self, asset: str | None = None, *, start=None, limit: int = 500) -> pd.DataFrame:
+        clauses, params = [], []
+        if asset is not None:
+            clauses.append("asset = ?")
+            params.append(asset)
+        if start is not None:
+            clauses.append("end_ts >= ?")
+            params.append(_param_time(start))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._con.execute(
+            f"SELECT * FROM events {where} ORDER BY start_ts DESC LIMIT ?", [*params, int(limit)]
+        ).df()
+
+    @_locked
+    def add_fills(self, frame: pd.DataFrame) -> None:
+        """Live gap fills: (ts, asset, signal, value, lower, upper); a later fill replaces one."""
+        if len(frame):
+            self._con.register("geniot_fills_batch", frame)
+            try:
+                self._con.execute("INSERT OR REPLACE INTO fills SELECT ts, asset, signal, value, lower, upper FROM geniot_fills_batch")
+            finally:
+                self._con.unregister("geniot_fills_batch")
+
+    @_locked
+    def fills(self, asset: str, *, start=None, end=None) -> pd.DataFrame:
+        where, params = self._filters(asset=asset, start=start, end=end, signals=None)
+        return self._con.execute(f"SELECT * FROM fills {where} ORDER BY signal, ts", params).df()
+
     @staticmethod
     def _as_batch(data, *, asset: str | None) -> pd.DataFrame:
         if isinstance(data, SensorSeries):
@@ -114,14 +220,17 @@ class SensorStore:
         return long.drop_duplicates(["asset", "signal", "ts"]).reset_index(drop=True)
 
     # ------------------------------------------------------------------------------- reading
+    @_locked
     def count(self) -> int:
         """Number of stored readings."""
         return int(self._row("SELECT count(*) FROM readings")[0])
 
+    @_locked
     def assets(self) -> list[str]:
         rows = self._con.execute("SELECT DISTINCT asset FROM readings ORDER BY asset").fetchall()
         return [r[0] for r in rows]
 
+    @_locked
     def signals(self, asset: str) -> list[str]:
         self._require_asset(asset)
         rows = self._con.execute(
@@ -129,12 +238,14 @@ class SensorStore:
         ).fetchall()
         return [r[0] for r in rows]
 
+    @_locked
     def time_range(self, asset: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last timestamp stored for ``asset``."""
         self._require_asset(asset)
         lo, hi = self._row("SELECT min(ts), max(ts) FROM readings WHERE asset = ?", [asset])
         return pd.Timestamp(lo), pd.Timestamp(hi)
 
+    @_locked
     def read_long(
         self, asset: str | None = None, *, start=None, end=None, signals=None
     ) -> pd.DataFrame:
@@ -148,6 +259,7 @@ class SensorStore:
         frame["ts"] = frame["ts"].astype("datetime64[ns]")
         return frame[list(LONG_COLUMNS)]
 
+    @_locked
     def read_wide(self, asset: str, *, start=None, end=None, signals=None) -> SensorSeries:
         """One asset as a SensorSeries on the union of its timestamps (NaN where a signal has
         no reading, or a reading with quality <= 0). Channels follow ``signals`` when given,

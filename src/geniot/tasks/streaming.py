@@ -39,6 +39,10 @@ class StreamingScorer:
         self._readings: deque[np.ndarray] = deque(maxlen=self.window)
         self._scores: deque[float] = deque(maxlen=int(detector.smoothing))
 
+    def last_window(self) -> np.ndarray:
+        """The readings held now, oldest first: (up to window, n_channels)."""
+        return np.stack(self._readings) if self._readings else np.empty((0, self.n_channels))
+
     def update(self, reading, timestamp=None) -> StepScore | None:
         values = np.asarray(reading, dtype=np.float64).reshape(-1)
         if values.size != self.n_channels:

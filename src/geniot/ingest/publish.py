@@ -1,0 +1,93 @@
+"""Publish simulated (or any wide) readings to an MQTT broker, as a plant gateway would."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from geniot.ingest.mqtt import make_client, parse_url
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def publish_wide(
+    url: str,
+    frames: dict[str, pd.DataFrame],
+    *,
+    site: str = "plant",
+    area: str = "pumps",
+    per_signal: bool = False,
+    rate: float | None = None,
+    qos: int = 1,
+    client_id: str = "geniot-simulator",
+    end: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Publish each asset's wide frame (``timestamp`` + one column per signal) row by row.
+
+    Without ``rate``: as fast as the broker takes them, timestamps shifted so that the last row
+    is ``end`` (default now: a backlog of history). With ``rate``: that many rows per second per asset, stamped
+    with the wall clock at sending (a live feed). ``per_signal`` sends one message per value
+    (``<site>/<area>/<asset>/<signal>``) instead of one object per row. Returns messages sent.
+    Every QoS 1 message is confirmed by the broker before this returns.
+    """
+    host, port = parse_url(url)
+    client = make_client(client_id, clean=True)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect(host, port, keepalive=30)
+    client.loop_start()
+    try:
+        n_rows = max(len(f) for f in frames.values())
+        total = sum(len(f) for f in frames.values())
+        shift = pd.Timedelta(0)
+        if rate is None:
+            last = max(pd.Timestamp(f["timestamp"].iloc[-1]) for f in frames.values())
+            target = end if end is not None else datetime.now(UTC).replace(tzinfo=None)
+            shift = pd.Timestamp(target) - last
+        pending = []
+        sent = done = 0
+        start = time.monotonic()
+        for i in range(n_rows):
+            if rate is not None:
+                wait = start + i / rate - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            for asset, frame in frames.items():
+                if i >= len(frame):
+                    continue
+                row = frame.iloc[i]
+                ts = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)) if rate is not None else pd.Timestamp(row["timestamp"]) + shift
+                values = {k: float(v) for k, v in row.items() if k != "timestamp" and isinstance(v, (int, float, np.floating)) and math.isfinite(v)}
+                if per_signal:
+                    for signal, value in values.items():
+                        payload = json.dumps({"ts": _iso(ts), "value": value})
+                        pending.append(client.publish(f"{site}/{area}/{asset}/{signal}", payload, qos=qos))
+                        sent += 1
+                elif values:
+                    payload = json.dumps({"ts": _iso(ts), "values": values})
+                    pending.append(client.publish(f"{site}/{area}/{asset}", payload, qos=qos))
+                    sent += 1
+                done += 1
+            if len(pending) >= 2000:
+                for info in pending:
+                    info.wait_for_publish(timeout=30)
+                pending.clear()
+                if progress is not None:
+                    progress(done, total)
+        for info in pending:
+            info.wait_for_publish(timeout=30)
+        if progress is not None:
+            progress(total, total)
+        return sent
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,131 @@
+"""Background training jobs: train a detector for an asset from stored readings, with progress."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from geniot.core.base import BaseGenerator
+from geniot.core.exceptions import DataError
+from geniot.data.store import SensorStore
+from geniot.tasks import AnomalyDetector
+from geniot.workflows.training import build_model
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass
+class Job:
+    id: str
+    model: str
+    asset: str
+    generator: str
+    status: str = "queued"  # queued, running, done, failed
+    progress: float = 0.0
+    message: str = ""
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class JobRunner:
+    """Runs training jobs one at a time in a background thread."""
+
+    def __init__(self, store: SensorStore, models_dir: Path, on_done=None) -> None:
+        self.store = store
+        self.models_dir = Path(models_dir)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        self.on_done = on_done
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._sem = threading.Semaphore(1)
+
+    def model_dir(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise DataError(f"model name {name!r} must be 1-64 letters, digits, '_', '.' or '-'")
+        return self.models_dir / name
+
+    def submit(self, *, model: str, asset: str, generator: str = "gaussian", window: int = 16,
+               max_minutes: float = 2.0, params: dict | None = None, days: float | None = None) -> Job:  # fmt: skip
+        self.model_dir(model)
+        if asset not in self.store.assets():
+            raise DataError(f"unknown asset {asset!r}; the store has {self.store.assets()}")
+        build_model(generator, params=params)  # fail now on a bad name or parameter, not in the thread
+        job = Job(id=uuid.uuid4().hex[:12], model=model, asset=asset, generator=generator)
+        with self._lock:
+            self.jobs[job.id] = job
+        args = (job, window, max_minutes, params or {}, days)
+        threading.Thread(target=self._run, args=args, name=f"geniot-job-{job.id}", daemon=True).start()
+        return job
+
+    def _run(self, job: Job, window: int, max_minutes: float, params: dict, days: float | None) -> None:
+        with self._sem:
+            job.status = "running"
+            try:
+                series = self.store.read_wide(job.asset)
+                if days is not None:
+                    end = series.timestamps[-1]
+                    series = series.slice_time(end - _days(days), None)
+                gen = build_model(job.generator, params=params, max_minutes=max_minutes, seed=0)
+                epochs = max(1, int(getattr(gen, "epochs", 1)))
+
+                def progress(event: dict) -> None:
+                    job.progress = min(0.95, float(event.get("epoch", 0)) / float(event.get("epochs", epochs)))
+                    job.message = f"epoch {event.get('epoch')}"
+
+                detector = AnomalyDetector(gen, window=window).fit(series, progress=progress)
+                detector.generator_.metadata_ = {
+                    **detector.generator_.metadata_, "channels": list(series.channels), "asset": job.asset,
+                    "window": window, "units": series.units,
+                }  # fmt: skip
+                out = self.model_dir(job.model)
+                tmp = out.with_name(out.name + ".tmp")
+                shutil.rmtree(tmp, ignore_errors=True)
+                detector.save(tmp)
+                shutil.rmtree(out, ignore_errors=True)
+                tmp.rename(out)
+                job.progress, job.status = 1.0, "done"
+                job.message = f"threshold {detector.threshold_.value:.4g} ({detector.threshold_.rule})"
+                if self.on_done is not None:
+                    self.on_done(job, detector)
+            except Exception as exc:  # a failed job is reported, never kills the service
+                job.status = "failed"
+                job.message = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+            finally:
+                job.finished = time.time()
+
+    def list_models(self) -> list[dict]:
+        out = []
+        for folder in sorted(p for p in self.models_dir.iterdir() if p.is_dir() and not p.name.endswith(".tmp")):
+            try:
+                gen = BaseGenerator.load(folder)
+            except Exception as exc:  # a broken folder is listed with its problem
+                out.append({"name": folder.name, "error": str(exc)})
+                continue
+            meta = gen.metadata_
+            out.append({"name": folder.name, "generator": gen.registry_name, "asset": meta.get("asset"),
+                        "channels": meta.get("channels"), "window": gen.n_steps_,
+                        "detector": (folder / "detector.json").is_file()})  # fmt: skip
+        return out
+
+    def delete(self, name: str) -> bool:
+        folder = self.model_dir(name)
+        if not folder.is_dir():
+            return False
+        shutil.rmtree(folder)
+        return True
+
+
+def _days(days: float):
+    import numpy as np
+
+    return np.timedelta64(int(days * 86400), "s")

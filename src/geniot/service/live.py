@@ -1,0 +1,157 @@
+"""Live scoring: readings as they are stored become rows per asset, scored one at a time by the
+asset's active detector; flagged runs become events (stored and published); gaps are filled."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from geniot.data.store import SensorStore
+from geniot.ingest.messages import Reading
+from geniot.tasks import AnomalyDetector, GapImputer
+
+_MAX_PENDING_TS = 64  # timestamps kept open per asset while their signals arrive
+
+
+@dataclass
+class AssetState:
+    detector: AnomalyDetector
+    model: str
+    channels: list[str]
+    scorer: object
+    imputer: GapImputer | None
+    pending: dict[datetime, dict[str, float]] = field(default_factory=dict)
+    recent: deque = field(default_factory=lambda: deque(maxlen=2048))  # (ts, score, flag)
+    last_ts: datetime | None = None
+    event: dict | None = None
+    scored: int = 0
+
+
+class LiveMonitor:
+    def __init__(self, store: SensorStore, publish: Callable[[str, dict], None] | None = None) -> None:
+        self.store = store
+        self.publish = publish
+        self._assets: dict[str, AssetState] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ models
+    def activate(self, asset: str, detector: AnomalyDetector, model: str) -> None:
+        gen = detector.generator_
+        channels = list(gen.metadata_.get("channels") or [])
+        imputer = GapImputer(gen, prefit=True, n_draws=8) if gen.can_impute else None
+        state = AssetState(detector, model, channels, detector.stream(), imputer)
+        self._warm_start(asset, state)
+        with self._lock:
+            self._assets[asset] = state
+
+    def _warm_start(self, asset: str, state: AssetState) -> None:
+        """Prime the scorer with the stored tail so that the next reading is scored at once."""
+        try:
+            series = self.store.read_wide(asset, signals=state.channels)
+        except Exception:  # no history yet: the scorer fills up from live readings
+            return
+        n = state.scorer.window - 1
+        for ts, row in zip(series.timestamps[-n:], series.values[-n:], strict=True):
+            state.scorer.update(row, ts)
+            state.last_ts = pd.Timestamp(ts).to_pydatetime()
+
+    def deactivate(self, model: str) -> None:
+        with self._lock:
+            for asset in [a for a, s in self._assets.items() if s.model == model]:
+                del self._assets[asset]
+
+    def status(self) -> dict[str, dict]:
+        with self._lock:
+            return {
+                a: {"model": s.model, "scored": s.scored, "threshold": s.detector.threshold_.value,
+                    "open_event": s.event is not None}
+                for a, s in self._assets.items()
+            }  # fmt: skip
+
+    def recent_scores(self, asset: str) -> list[tuple]:
+        with self._lock:
+            state = self._assets.get(asset)
+            return list(state.recent) if state else []
+
+    # ------------------------------------------------------------ feed
+    def on_stored(self, readings: list[Reading]) -> None:
+        with self._lock:
+            for r in readings:
+                state = self._assets.get(r.asset)
+                if state is None or (state.last_ts is not None and r.ts <= state.last_ts):
+                    continue
+                state.pending.setdefault(r.ts, {})[r.signal] = r.value
+            for asset, state in self._assets.items():
+                self._drain(asset, state)
+
+    def _drain(self, asset: str, state: AssetState) -> None:
+        """Score every pending row that is complete, or that a newer row has overtaken."""
+        if not state.pending:
+            return
+        times = sorted(state.pending)
+        newest = times[-1]
+        for ts in times:
+            row = state.pending[ts]
+            complete = all(c in row for c in state.channels)
+            if not complete and ts == newest and len(state.pending) <= _MAX_PENDING_TS:
+                break  # wait for the rest of this row
+            del state.pending[ts]
+            values = np.array([row.get(c, np.nan) for c in state.channels])
+            self._score(asset, state, ts, values)
+
+    def _score(self, asset: str, state: AssetState, ts: datetime, values: np.ndarray) -> None:
+        state.last_ts = ts
+        result = state.scorer.update(values, ts)
+        if np.isnan(values).any() and state.imputer is not None:
+            self._fill(asset, state, ts)
+        if result is None:
+            return
+        state.scored += 1
+        state.recent.append((ts, result.score, result.flag))
+        if result.flag:
+            ev = state.event
+            if ev is None:
+                ev = state.event = {
+                    "id": uuid.uuid4().hex, "asset": asset, "start_ts": ts, "end_ts": ts, "peak_ts": ts,
+                    "peak_score": result.score, "threshold": result.threshold,
+                    "top_sensors": ";".join(result.top_sensors), "is_open": True,
+                }  # fmt: skip
+                self._emit(ev, "opened")
+            ev["end_ts"] = ts
+            if result.score > ev["peak_score"]:
+                ev.update(peak_ts=ts, peak_score=result.score, top_sensors=";".join(result.top_sensors) or ev["top_sensors"])
+            self.store.upsert_event(ev)
+        elif state.event is not None:
+            ev, state.event = state.event, None
+            ev["is_open"] = False
+            self.store.upsert_event(ev)
+            self._emit(ev, "closed")
+
+    def _fill(self, asset: str, state: AssetState, ts: datetime) -> None:
+        window = state.scorer.last_window()
+        if len(window) < state.scorer.window or np.isnan(window).all(axis=0).any():
+            return
+        filled, lower, upper = state.imputer.transform(window, return_interval=True)
+        gaps = np.isnan(window[-1])
+        rows = [
+            (pd.Timestamp(ts), asset, state.channels[j], filled[-1, j], lower[-1, j], upper[-1, j])
+            for j in np.flatnonzero(gaps)
+        ]
+        self.store.add_fills(pd.DataFrame(rows, columns=["ts", "asset", "signal", "value", "lower", "upper"]))
+
+    def _emit(self, event: dict, kind: str) -> None:
+        if self.publish is None:
+            return
+        message = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in event.items()}
+        message["kind"] = kind
+        try:
+            self.publish(event["asset"], message)
+        except Exception:  # alerts are best effort; the event is stored either way
+            pass

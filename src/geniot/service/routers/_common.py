@@ -1,0 +1,42 @@
+"""Small helpers shared by the routers: time parameters and JSON-safe frames."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from fastapi import HTTPException
+
+
+def parse_time(value: str | None, name: str):
+    if value is None or value == "":
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise HTTPException(422, f"{name} {value!r} is not a time (use ISO 8601)") from None
+    if stamp is pd.NaT:
+        raise HTTPException(422, f"{name} {value!r} is not a time (use ISO 8601)")
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
+
+
+def clean(value):
+    """JSON-safe: NaN/inf become null, numpy scalars plain numbers, times ISO strings."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value).isoformat()
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def iso_list(timestamps) -> list[str]:
+    return [pd.Timestamp(t).isoformat() for t in timestamps]

@@ -1,0 +1,46 @@
+"""The dashboard page, plotly.js served locally (no CDN), and the latest synthesis report."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from geniot.service.deps import allow_read, get_service
+from geniot.service.state import PlantService
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    import plotly.offline
+
+    return plotly.offline.get_plotlyjs()
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard() -> str:
+    return resources.files("geniot.service").joinpath("static/dashboard.html").read_text(encoding="utf-8")
+
+
+@router.get("/static/dashboard.js")
+def dashboard_js() -> Response:
+    js = resources.files("geniot.service").joinpath("static/dashboard.js").read_text(encoding="utf-8")
+    return Response(js, media_type="application/javascript")
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> Response:
+    return Response(_plotly_js(), media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/report", dependencies=[Depends(allow_read)])
+def latest_report(service: PlantService = Depends(get_service)) -> FileResponse:
+    """The newest HTML report under the service's home (e.g. the demo's synthetic-vs-real report)."""
+    reports = sorted(service.settings.home.rglob("*.html"), key=lambda p: p.stat().st_mtime)
+    if not reports:
+        raise HTTPException(404, "no report yet: run `geniot demo` or `geniot report`")
+    return FileResponse(reports[-1], media_type="text/html")

@@ -1,0 +1,134 @@
+"""Models: train (a background job), list, status, delete; synthesize, impute and detect."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from geniot.core.base import BaseGenerator
+from geniot.core.exceptions import GeniotError
+from geniot.service.deps import allow_read, get_service, require_token
+from geniot.service.routers._common import clean, iso_list, parse_time
+from geniot.service.schemas import JobOut, RangeRequest, SynthesizeRequest, TrainRequest
+from geniot.service.state import PlantService
+from geniot.tasks import AnomalyDetector, GapImputer
+
+router = APIRouter(tags=["models"])
+
+
+@router.get("/api/models", dependencies=[Depends(allow_read)])
+def list_models(service: PlantService = Depends(get_service)) -> list[dict]:
+    return service.jobs.list_models()
+
+
+@router.post("/api/models/train", dependencies=[Depends(require_token)], status_code=202)
+def train(req: TrainRequest, service: PlantService = Depends(get_service)) -> JobOut:
+    """Start a training job for an asset's stored readings; poll ``/api/jobs/{id}``. When it
+    finishes, the model scores that asset's live readings."""
+    try:
+        job = service.jobs.submit(
+            model=req.model, asset=req.asset, generator=req.generator, window=req.window,
+            max_minutes=req.max_minutes, params=req.params, days=req.days,
+        )  # fmt: skip
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return JobOut(**job.to_dict())
+
+
+@router.get("/api/jobs", dependencies=[Depends(allow_read)])
+def jobs(service: PlantService = Depends(get_service)) -> list[JobOut]:
+    return [JobOut(**j.to_dict()) for j in sorted(service.jobs.jobs.values(), key=lambda j: -j.created)]
+
+
+@router.get("/api/jobs/{job_id}", dependencies=[Depends(allow_read)])
+def job(job_id: str, service: PlantService = Depends(get_service)) -> JobOut:
+    found = service.jobs.jobs.get(job_id)
+    if found is None:
+        raise HTTPException(404, f"no job {job_id!r}")
+    return JobOut(**found.to_dict())
+
+
+@router.delete("/api/models/{name}", dependencies=[Depends(require_token)])
+def delete(name: str, service: PlantService = Depends(get_service)) -> dict:
+    try:
+        gone = service.jobs.delete(name)
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if not gone:
+        raise HTTPException(404, f"no model {name!r}")
+    service.live.deactivate(name)
+    return {"deleted": name}
+
+
+def _load(service: PlantService, name: str) -> BaseGenerator:
+    try:
+        folder = service.jobs.model_dir(name)
+        if not folder.is_dir():
+            raise HTTPException(404, f"no model {name!r}")
+        return BaseGenerator.load(folder)
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/api/models/{name}/synthesize", dependencies=[Depends(require_token)])
+def synthesize(name: str, req: SynthesizeRequest, service: PlantService = Depends(get_service)) -> dict:
+    """Synthetic windows in the data's units: ``windows[i][step][channel]``."""
+    gen = _load(service, name)
+    windows = gen.sample(req.n, random_state=req.seed)
+    return {"channels": gen.metadata_.get("channels"), "windows": [[[clean(v) for v in step] for step in w] for w in windows]}
+
+
+def _series(service: PlantService, gen: BaseGenerator, req: RangeRequest):
+    try:
+        series = service.store.read_wide(
+            req.asset, start=parse_time(req.start, "start"), end=parse_time(req.end, "end"),
+            signals=gen.metadata_.get("channels"),
+        )  # fmt: skip
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if series.n_steps > 100_000:
+        raise HTTPException(413, f"{series.n_steps} steps: narrow the time range (limit 100000)")
+    return series
+
+
+@router.post("/api/models/{name}/impute", dependencies=[Depends(require_token)])
+def impute(name: str, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
+    """Stored readings of an asset with gaps filled, with a 90% interval per filled value."""
+    gen = _load(service, name)
+    series = _series(service, gen, req)
+    try:
+        filled, lower, upper = GapImputer(gen, prefit=True, n_draws=req.draws).transform(series, return_interval=True)
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
+    gaps = series.mask
+    return {
+        "asset": req.asset,
+        "timestamps": iso_list(series.timestamps),
+        "signals": {
+            c: {"value": [clean(v) for v in filled.values[:, j]], "filled": [bool(not m) for m in gaps[:, j]],
+                "lower": [clean(v) for v in lower.values[:, j]], "upper": [clean(v) for v in upper.values[:, j]]}
+            for j, c in enumerate(series.channels)
+        },  # fmt: skip
+    }
+
+
+@router.post("/api/models/{name}/detect", dependencies=[Depends(require_token)])
+def detect(name: str, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
+    """Anomaly scores, flags, top sensors and events for stored readings (needs a calibrated model)."""
+    try:
+        detector = AnomalyDetector.load(service.jobs.model_dir(name))
+    except GeniotError as exc:
+        raise HTTPException(404 if "no model" in str(exc) or "spec.json" in str(exc) else 422, str(exc)) from None
+    series = _series(service, detector.generator_, req)
+    try:
+        result = detector.detect(series)
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {
+        "asset": req.asset,
+        "threshold": result.threshold,
+        "timestamps": iso_list(series.timestamps),
+        "scores": [clean(v) for v in result.scores],
+        "flags": [bool(f) for f in result.flags],
+        "top_sensors": [list(t) for t in result.top_sensors],
+        "events": [{k: clean(v) for k, v in e.to_dict().items()} for e in result.events],
+    }

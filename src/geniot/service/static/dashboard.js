@@ -1,0 +1,97 @@
+// Polls the REST API and redraws with Plotly.react: no page reloads.
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+let current = null;
+
+async function getJSON(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(url + " " + r.status);
+  return r.json();
+}
+
+async function refreshAssets() {
+  const assets = await getJSON("/api/assets");
+  const sel = $("asset");
+  const names = assets.map((a) => a.asset);
+  if (names.join() !== Array.from(sel.options).map((o) => o.value).join()) {
+    sel.innerHTML = names.map((n) => `<option value="${esc(n)}">${esc(n)}</option>`).join("");
+    if (current && names.includes(current)) sel.value = current;
+  }
+  current = sel.value || names[0] || null;
+}
+
+function drawSignals(live) {
+  const names = Object.keys(live.signals);
+  const traces = [];
+  const layout = {margin: {t: 10, l: 60, r: 10, b: 30}, showlegend: false, shapes: [], grid: {rows: Math.max(1, names.length), columns: 1, pattern: "independent"}};
+  names.forEach((name, i) => {
+    const axis = i === 0 ? "" : String(i + 1);
+    traces.push({x: live.timestamps, y: live.signals[name], mode: "lines", name, line: {width: 1, color: "#1f77b4"}, xaxis: "x" + axis, yaxis: "y" + axis});
+    const f = live.fills.filter((r) => r.signal === name);
+    if (f.length) {
+      traces.push({x: f.map((r) => r.ts), y: f.map((r) => r.value), mode: "markers", marker: {color: "#d62728", size: 5}, name: name + " filled",
+        error_y: {type: "data", symmetric: false, array: f.map((r) => r.upper - r.value), arrayminus: f.map((r) => r.value - r.lower), color: "#d62728"},
+        xaxis: "x" + axis, yaxis: "y" + axis});
+    }
+    layout["yaxis" + axis] = {title: {text: name, font: {size: 10}}};
+    layout["xaxis" + axis] = {showticklabels: i === names.length - 1};
+    for (const ev of live.events) {
+      layout.shapes.push({type: "rect", xref: "x" + axis, yref: "y" + axis + " domain", x0: ev.start_ts, x1: ev.end_ts, y0: 0, y1: 1, fillcolor: "rgba(214,39,40,0.15)", line: {width: 0}});
+    }
+  });
+  Plotly.react("signals", traces, layout, {displaylogo: false});
+}
+
+function drawScore(live) {
+  const s = live.scores;
+  const traces = [{x: s.timestamps, y: s.score, mode: "lines", line: {color: "#333", width: 1}, name: "score"}];
+  if (live.threshold != null && s.timestamps.length) {
+    traces.push({x: [s.timestamps[0], s.timestamps[s.timestamps.length - 1]], y: [live.threshold, live.threshold], mode: "lines", line: {color: "#d62728", dash: "dash"}, name: "threshold"});
+  }
+  traces.push({x: s.timestamps.filter((_, i) => s.flag[i]), y: s.score.filter((_, i) => s.flag[i]), mode: "markers", marker: {color: "#d62728", size: 4}, name: "flagged"});
+  Plotly.react("score", traces, {margin: {t: 10, l: 60, r: 10, b: 30}, showlegend: false}, {displaylogo: false});
+}
+
+function fillEvents(live) {
+  $("events").querySelector("tbody").innerHTML = live.events.map((e) =>
+    `<tr><td>${esc(e.start_ts)}</td><td>${esc(e.end_ts)}</td><td>${Number(e.peak_score).toFixed(2)}</td>` +
+    `<td>${String(e.top_sensors || "").split(";").filter(Boolean).map((s) => `<span class="sensor">${esc(s)}</span>`).join("")}</td>` +
+    `<td>${e.is_open ? "open" : "closed"}</td></tr>`).join("") || "<tr><td colspan=5>no events yet</td></tr>";
+}
+
+async function refreshJobs() {
+  const jobs = await getJSON("/api/jobs");
+  $("jobs").querySelector("tbody").innerHTML = jobs.map((j) =>
+    `<tr><td>${esc(j.model)}</td><td>${esc(j.asset)}</td><td>${esc(j.generator)}</td><td>${esc(j.status)}</td>` +
+    `<td><span class="bar"><span style="width:${Math.round(100 * j.progress)}%"></span></span></td><td>${esc(j.message)}</td></tr>`).join("") ||
+    "<tr><td colspan=6>no jobs</td></tr>";
+}
+
+async function refreshHealth() {
+  const h = await getJSON("/api/health");
+  $("stat-readings").textContent = `readings: ${h.readings.toLocaleString()}`;
+  $("stat-ingest").textContent = `stored ${h.ingest.stored.toLocaleString()} · rejected ${h.ingest.rejected}`;
+  $("stat-mqtt").textContent = h.mqtt ? `MQTT ${h.mqtt.connected ? "connected" : "disconnected"}` : "";
+}
+
+async function tick() {
+  try {
+    await refreshHealth();
+    await refreshAssets();
+    if (current) {
+      const live = await getJSON(`/api/assets/${encodeURIComponent(current)}/live?last=600`);
+      drawSignals(live);
+      drawScore(live);
+      fillEvents(live);
+    }
+    await refreshJobs();
+    $("stat-updated").textContent = "updated " + new Date().toLocaleTimeString();
+    document.body.dataset.ready = "1";
+  } catch (err) {
+    $("stat-updated").textContent = "update failed: " + err.message;
+  }
+}
+
+$("asset").addEventListener("change", (e) => { current = e.target.value; tick(); });
+tick();
+setInterval(tick, 2000);
