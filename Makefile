@@ -12,7 +12,7 @@ $(PY):
 install: $(PY)
 
 demo: $(PY)
-	$(VENV)/bin/geniot demo
+	$(VENV)/bin/geniot demo --serve
 
 test: $(PY)
 	$(PY) -m pytest -q -p no:cacheprovider

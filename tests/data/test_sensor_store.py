@@ -69,18 +69,24 @@ def test_bad_batch_leaves_earlier_data_intact(store):
 
 def test_failure_inside_the_transaction_rolls_back(store, monkeypatch):
     store.append(series(0, 10))
-    real_count = SensorStore.count
-    calls = []
 
-    def count_then_fail(self):
-        calls.append(1)
-        if len(calls) == 2:  # after the INSERT, before COMMIT
+    class FailingCommit:
+        """The connection, except that COMMIT fails (after the INSERT has run)."""
+
+        def __init__(self, con):
+            self._con = con
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+        def commit(self):
             raise RuntimeError("disk full")
-        return real_count(self)
 
-    monkeypatch.setattr(SensorStore, "count", count_then_fail)
+    monkeypatch.setattr(store, "_con", FailingCommit(store._con))
     with pytest.raises(RuntimeError, match="disk full"):
         store.append(series(5, 10))
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.append_rows(series(20, 5).to_long().assign(asset="pump-1"))
     monkeypatch.undo()
     assert store.count() == 20
 

@@ -18,8 +18,11 @@ def demo(
     assets: int = typer.Option(4, "--assets", help="pumps in the simulated fleet"),
     days: float = typer.Option(3.0, "--days", help="simulated days"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
+    serve: bool = typer.Option(False, "--serve", help="then run the plant service with the live simulator and its dashboard"),
+    port: int = typer.Option(8000, "--port", help="with --serve: port of the dashboard and API"),
 ) -> None:
-    """Simulate a pump fleet into DuckDB, train a generator, sample, evaluate and write the report."""
+    """Simulate a pump fleet into DuckDB, train a generator, sample, evaluate and write the report
+    (and with --serve, go on to the live plant service)."""
     with user_errors():
         home = home or get_settings().home / "demo"
         with training_progress(f"train {model}", None) as progress:
@@ -31,3 +34,9 @@ def demo(
             f"(0 = indistinguishable, 0.5 = trivially told apart)"
         )
         console.print(f"[bold green]report:[/bold green] {result.report.resolve()}")
+        if serve:
+            from geniot.cli.serve_cmd import run_service
+
+            # The live service keeps its own store beside the demo's, so the dashboard links the report.
+            settings = get_settings().model_copy(update={"home": home, "store_file": "live.duckdb"})
+            run_service(settings, host="127.0.0.1", port=port, simulate=True)

@@ -23,9 +23,6 @@ def serve(
 ) -> None:
     """Run the plant service; prints the dashboard's URL."""
     with user_errors():
-        uvicorn = require("uvicorn", "serve")
-        from geniot.service.app import create_app
-
         updates = {"token": token}
         if mqtt:
             updates["mqtt_url"] = mqtt
@@ -33,10 +30,18 @@ def serve(
             updates["mqtt_topics"] = topics
         if home is not None:
             updates["home"] = home
-        settings = get_settings().model_copy(update=updates)
-        app = create_app(settings, simulate=simulate, sim_assets=assets)
-        url = f"http://{host}:{port}/"
-        console.print(f"geniot service: dashboard {url} · API docs {url}docs · store {settings.store_path}")
-        if not token:
-            console.print("no token set (GENIOT_TOKEN or --token): the API is read-only")
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        run_service(get_settings().model_copy(update=updates), host=host, port=port, simulate=simulate, assets=assets)
+
+
+def run_service(settings, *, host: str, port: int, simulate: bool, assets: int = 3) -> None:
+    """Start the app with uvicorn and print where it is (shared with `geniot demo --serve`)."""
+    uvicorn = require("uvicorn", "serve")
+    from geniot.service.app import create_app
+
+    app = create_app(settings, simulate=simulate, sim_assets=assets)
+    url = f"http://{host}:{port}/"
+    console.print(f"[bold green]geniot service:[/bold green] dashboard {url} · API docs {url}docs · store {settings.store_path}")
+    if not settings.token:
+        console.print("no token set (GENIOT_TOKEN or --token): the API is read-only")
+    console.print("stop with Ctrl+C")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -113,13 +113,12 @@ class SensorStore:
         con = self._con
         con.begin()
         try:
-            before = self.count()
             con.register(_BATCH_VIEW, batch)
-            con.execute(
+            # DuckDB answers an INSERT with the number of rows it inserted (conflicts excluded).
+            inserted = int(con.execute(
                 f"INSERT INTO readings SELECT ts, asset, signal, value, quality "
                 f"FROM {_BATCH_VIEW} ON CONFLICT DO NOTHING"
-            )
-            inserted = self.count() - before
+            ).fetchall()[0][0])
             con.commit()
         except BaseException:
             con.rollback()
@@ -135,13 +134,11 @@ class SensorStore:
         con = self._con
         con.begin()
         try:
-            before = self.count()
             con.register(_BATCH_VIEW, frame)
-            con.execute(
+            inserted = int(con.execute(
                 f"INSERT INTO readings SELECT DISTINCT ON (asset, signal, ts) ts, asset, signal, value, quality "
                 f"FROM {_BATCH_VIEW} ON CONFLICT DO NOTHING"
-            )
-            inserted = self.count() - before
+            ).fetchall()[0][0])
             con.commit()
         except BaseException:
             con.rollback()
