@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import queue
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,10 +61,10 @@ def test_simulate_to_broker_to_store_to_api_with_live_alerts(broker, tmp_path):
         pub.loop_start()
         last = client.get("/api/assets/P-1/readings", params={"last": 1}).json()
         base = {k: v[-1] for k, v in last["signals"].items()}
-        t0 = time.time()
+        t_last = datetime.fromisoformat(last["timestamps"][-1])
         for i in range(30):
             values = dict(base, flow_m3h=base["flow_m3h"] * 10)
-            ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 - 30 + i)) + "Z"
+            ts = (t_last + timedelta(seconds=i + 1)).isoformat() + "Z"  # after the stored history
             pub.publish("plant/pumps/P-1", json.dumps({"ts": ts, "values": values}), qos=1).wait_for_publish(5)
         assert _wait(lambda: len(client.get("/api/events", params={"asset": "P-1"}).json()) > 0, 30)
         event = client.get("/api/events", params={"asset": "P-1"}).json()[0]
