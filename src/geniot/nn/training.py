@@ -58,11 +58,18 @@ def train_loop(
     config: LoopConfig,
     generator: torch.Generator,
     progress: ProgressCallback | None = None,
+    val_data: Batch | None = None,
 ) -> list[dict]:
-    """Train ``module`` in place and leave it holding the best weights. Returns the history."""
+    """Train ``module`` in place and leave it holding the best weights. Returns the history.
+
+    ``val_data`` replaces the random hold-out of ``config.val_fraction`` when samples are not
+    independent (e.g. overlapping windows of one machine: hold out whole machines instead)."""
     started = time.monotonic()
     budget_s = None if config.max_minutes is None else float(config.max_minutes) * 60.0
-    train, val = split_validation(data, config.val_fraction, generator)
+    if val_data is not None:
+        train, val = data, val_data
+    else:
+        train, val = split_validation(data, config.val_fraction, generator)
     n_train = next(iter(train.values())).shape[0]
     batch_size = max(1, min(config.batch_size, n_train))
     history: list[dict] = []

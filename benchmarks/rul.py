@@ -1,0 +1,97 @@
+"""Remaining useful life on NASA C-MAPSS, with and without generative augmentation.
+
+Protocol (../shared/design/BENCHMARKS.md, section 4): train on train_FD00x, predict the RUL at
+the last cycle of each test unit, truth from RUL_FD00x; RUL capped at 125 (training targets and
+truth); RMSE over all test units and the PHM08 score. Regimes: all training units, and a scarce
+regime with 20% of the training units (drawn per seed). In the scarce regime the same
+``RULEstimator`` runs without augmentation, with generative augmentation (a conditional
+generator fitted on (window, RUL) samples as many extra windows as there are real ones) and with
+the non-generative peer (jittered, rescaled copies of real windows), side by side.
+
+    .venv/bin/python benchmarks/rul.py --subsets FD001 --seeds 0 1 2 3 4 --minutes 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from geniot.data.cmapss import read_cmapss, read_rul
+from geniot.tasks.rul import RULEstimator
+
+DATA = ROOT.parent / "shared" / "data" / "cmapss"
+CAP = 125.0
+
+
+def phm08(d: np.ndarray) -> float:
+    return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
+
+
+def run(fd: str, seed: int, minutes: float, fraction: float, augment: str | None) -> dict:
+    train = read_cmapss(DATA / f"train_{fd}.txt")
+    test = read_cmapss(DATA / f"test_{fd}.txt")
+    truth = np.minimum(read_rul(DATA / f"RUL_{fd}.txt"), CAP)
+    if fraction < 1.0:
+        units = np.unique(train["unit"])
+        keep = np.random.default_rng(seed).choice(units, max(2, int(round(fraction * len(units)))), replace=False)
+        train = train[train["unit"].isin(keep)]
+    t0 = time.perf_counter()
+    est = RULEstimator(cap=CAP, max_minutes=minutes, augment=augment, random_state=seed).fit(train)
+    seconds = time.perf_counter() - t0
+    pred = est.predict(test)
+    d = pred["rul"].to_numpy() - truth
+    cover = float(np.mean((truth >= pred["lower"]) & (truth <= pred["upper"])))
+    return {"subset": fd, "seed": seed, "fraction": fraction, "augment": augment or "none",
+            "rmse": float(np.sqrt(np.mean(d**2))), "phm08": phm08(d), "coverage_10_90": cover,
+            "train_s": round(seconds, 1), "epochs": len(est.history_), "train_units": int(train["unit"].nunique()),
+            "training_windows": est.n_training_windows_}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subsets", nargs="+", default=["FD001"])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--minutes", type=float, default=2.0)
+    ap.add_argument("--scarce", type=float, default=0.2, help="share of training units in the scarce regime")
+    ap.add_argument("--augments", nargs="+", default=["none", "gaussian", "jitter"], help="for the scarce regime")
+    ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    rows = []
+    for fd in args.subsets:
+        settings = ([] if args.skip_full else [(1.0, None)]) + [
+            (args.scarce, None if a == "none" else a) for a in args.augments
+        ]
+        for fraction, augment in settings:
+            for seed in args.seeds:
+                row = run(fd, seed, args.minutes, fraction, augment)
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+                if args.out:
+                    with args.out.open("a") as fh:
+                        fh.write(json.dumps({**row, "command": " ".join(sys.argv)}) + "\n")
+    print("| subset | training units | augmentation | RMSE | PHM08 | 10-90% coverage | epochs | train s |")
+    print("|---|---|---|---|---|---|---|---|")
+    keys = sorted({(r["subset"], r["fraction"], r["augment"]) for r in rows}, key=lambda k: (k[0], -k[1], k[2]))
+    for fd, fraction, augment in keys:
+        rs = [r for r in rows if (r["subset"], r["fraction"], r["augment"]) == (fd, fraction, augment)]
+        rmse = np.array([r["rmse"] for r in rs])
+        phm = np.array([r["phm08"] for r in rs])
+        print(f"| {fd} | {fraction:.0%} | {augment} | {rmse.mean():.2f} ± {rmse.std(ddof=1) if len(rs) > 1 else 0:.2f} | "
+              f"{phm.mean():.0f} ± {phm.std(ddof=1) if len(rs) > 1 else 0:.0f} | {np.mean([r['coverage_10_90'] for r in rs]):.2f} | "
+              f"{np.mean([r['epochs'] for r in rs]):.0f} | {np.mean([r['train_s'] for r in rs]):.0f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
