@@ -7,6 +7,7 @@ import typer
 from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
 from geniot.cli.model_cmds import fit, models, sample
+from geniot.cli.rul_cmd import rul_app
 from geniot.cli.serve_cmd import serve
 from geniot.cli.simulate_cmd import simulate
 from geniot.cli.task_cmds import detect, impute
@@ -41,6 +42,7 @@ app.command()(impute)
 app.command()(detect)
 app.command()(models)
 app.command()(serve)
+app.add_typer(rul_app, name="rul")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

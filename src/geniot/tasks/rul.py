@@ -243,7 +243,7 @@ class RULEstimator:
         windows, ends = self._windows(frame, x, last_only=True)
         with torch.no_grad():
             q = self.module_(torch.as_tensor(windows)).numpy() * float(self.cap)
-        q = np.clip(q, 0.0, None)
+        q = np.clip(q, 0.0, float(self.cap))
         return pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})
 
     def predict_trajectory(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -251,7 +251,7 @@ class RULEstimator:
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
         windows, ends = self._windows(frame, self._normalise(frame), last_only=False)
         with torch.no_grad():
-            q = np.clip(self.module_(torch.as_tensor(windows)).numpy() * float(self.cap), 0.0, None)
+            q = np.clip(self.module_(torch.as_tensor(windows)).numpy() * float(self.cap), 0.0, float(self.cap))
         return pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "cycle": frame["cycle"].to_numpy()[ends],
                              "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})  # fmt: skip
 
