@@ -7,6 +7,7 @@ import typer
 from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
 from geniot.cli.model_cmds import fit, models, sample
+from geniot.cli.faults_cmd import faults_app
 from geniot.cli.rul_cmd import rul_app
 from geniot.cli.serve_cmd import serve
 from geniot.cli.simulate_cmd import simulate
@@ -43,6 +44,7 @@ app.command()(detect)
 app.command()(models)
 app.command()(serve)
 app.add_typer(rul_app, name="rul")
+app.add_typer(faults_app, name="faults")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
