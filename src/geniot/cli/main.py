@@ -6,12 +6,13 @@ import typer
 
 from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
-from geniot.cli.model_cmds import fit, models, sample
 from geniot.cli.faults_cmd import faults_app
+from geniot.cli.model_cmds import fit, models, sample
 from geniot.cli.rul_cmd import rul_app
 from geniot.cli.serve_cmd import serve
 from geniot.cli.simulate_cmd import simulate
 from geniot.cli.task_cmds import detect, impute
+from geniot.cli.twin_cmds import forecast, plan, whatif
 from geniot.core.settings import get_settings
 
 app = typer.Typer(
@@ -41,6 +42,9 @@ app.command()(evaluate)
 app.command()(report)
 app.command()(impute)
 app.command()(detect)
+app.command()(forecast)
+app.command()(whatif)
+app.command()(plan)
 app.command()(models)
 app.command()(serve)
 app.add_typer(rul_app, name="rul")

@@ -14,8 +14,12 @@ from geniot.report.plots import (
     tsne_figure,
 )
 from geniot.report.task_plots import detection_figure, imputation_figure
+from geniot.report.twin_plots import forecast_figure, plan_figure, whatif_figure
 
 __all__ = [
+    "forecast_figure",
+    "plan_figure",
+    "whatif_figure",
     "detection_figure",
     "imputation_figure",
     "write_figure_report",
