@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--scarce", type=float, default=0.2, help="share of training units in the scarce regime")
     ap.add_argument("--augments", nargs="+", default=["none", "gaussian", "jitter"], help="for the scarce regime")
     ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--skip-scarce", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     import torch
@@ -70,9 +71,9 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = []
     for fd in args.subsets:
-        settings = ([] if args.skip_full else [(1.0, None)]) + [
-            (args.scarce, None if a == "none" else a) for a in args.augments
-        ]
+        settings = ([] if args.skip_full else [(1.0, None)]) + (
+            [] if args.skip_scarce else [(args.scarce, None if a == "none" else a) for a in args.augments]
+        )
         for fraction, augment in settings:
             for seed in args.seeds:
                 row = run(fd, seed, args.minutes, fraction, augment)
