@@ -6,6 +6,7 @@ import typer
 
 from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
+from geniot.cli.export_cmd import export
 from geniot.cli.faults_cmd import faults_app
 from geniot.cli.model_cmds import fit, models, sample
 from geniot.cli.rul_cmd import rul_app
@@ -47,6 +48,7 @@ app.command()(whatif)
 app.command()(plan)
 app.command()(models)
 app.command()(serve)
+app.command()(export)
 app.add_typer(rul_app, name="rul")
 app.add_typer(faults_app, name="faults")
 

@@ -1,0 +1,79 @@
+"""Train on simulator data, export to ONNX, and score a JSON-lines stream with `geniot-edge` in a
+fresh virtual environment that holds numpy and onnxruntime only (no torch, no pandas)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geniot.data.series import SensorSeries
+from geniot.data.simulate import PlantConfig, simulate_plant
+from geniot.edge.export import export_detector
+from geniot.models.gaussian import GaussianBaseline
+from geniot.tasks import AnomalyDetector
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pin(name: str) -> str:
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.lower().startswith(name + "=="):
+            return line.strip()
+    return name
+
+
+@pytest.fixture(scope="module")
+def edge_venv(tmp_path_factory):
+    venv = tmp_path_factory.mktemp("edge") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    result = subprocess.run([*pip, _pin("numpy"), _pin("onnxruntime")], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot install numpy/onnxruntime into a fresh venv: {result.stderr[-500:]}")
+    return venv / "bin" / "python"
+
+
+def test_edge_runtime_flags_injected_faults_without_torch(edge_venv, tmp_path):
+    kw = dict(n_assets=1, days=3, seed=1, drop_rate=0.002, outage_rate=0, degrading_fraction=0,
+              faults=("cavitation", "spikes", "stuck_sensor", "sensor_drift"))  # fmt: skip
+    clean = simulate_plant(PlantConfig(fault_rate=0, **kw))
+    faulty = simulate_plant(PlantConfig(fault_rate=10, **kw))
+    asset = clean.assets()[0]
+    det = AnomalyDetector(GaussianBaseline(), window=8).fit(SensorSeries.from_dataframe(clean.wide(asset).iloc[:1440]))
+    export_detector(det, tmp_path / "edge")
+    live = faulty.wide(asset).iloc[1440:]
+    lines = []
+    for row in live.itertuples(index=False):
+        values = {k: (None if v != v else v) for k, v in row._asdict().items() if k != "timestamp"}
+        lines.append(json.dumps({"ts": str(row.timestamp), "asset": asset, "values": values}))
+    lines.insert(5, "this is not json")  # a bad line is reported and skipped, not fatal
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from geniot.edge.runtime import main; rc = main(sys.argv[2:]);"
+        "assert 'torch' not in sys.modules and 'pandas' not in sys.modules, sorted(sys.modules); sys.exit(rc)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [str(edge_venv), "-c", code, str(ROOT / "src"), str(tmp_path / "edge")],
+        input="\n".join(lines), capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "not JSON" in proc.stderr
+    no_torch = subprocess.run([str(edge_venv), "-c", "import torch"], capture_output=True)
+    assert no_torch.returncode != 0  # the venv really has no torch
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    labels = faulty.labels.iloc[1440:]["anomaly"].to_numpy().astype(bool)[7 : 7 + len(out)]
+    flags = np.array([o["flag"] for o in out])
+    assert len(out) == len(live) - 7
+    assert flags[~labels].mean() < 0.1
+    assert flags[labels].mean() > 0.2
+    spikes = faulty.labels.iloc[1440:].reset_index(drop=True)
+    rows = np.flatnonzero(spikes["fault"].to_numpy() == "spikes") - 7
+    rows = rows[(rows >= 0) & (rows < len(out))]
+    assert any(out[r]["flag"] and out[r]["top_sensors"][:1] == ["motor_temp_c"] for r in rows)
