@@ -109,32 +109,21 @@ class SensorStore:
         within one batch the first of several equal keys wins. Gaps (NaN values) are not stored.
         The whole batch goes in one transaction: either all new rows are stored or none.
         """
-        batch = self._as_batch(data, asset=asset)
-        con = self._con
-        con.begin()
-        try:
-            con.register(_BATCH_VIEW, batch)
-            # DuckDB answers an INSERT with the number of rows it inserted (conflicts excluded).
-            inserted = int(con.execute(
-                f"INSERT INTO readings SELECT ts, asset, signal, value, quality "
-                f"FROM {_BATCH_VIEW} ON CONFLICT DO NOTHING"
-            ).fetchall()[0][0])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        finally:
-            con.unregister(_BATCH_VIEW)
-        return inserted
+        return self._insert(self._as_batch(data, asset=asset))
 
     @_locked
     def append_rows(self, frame: pd.DataFrame) -> int:
         """Add already validated long rows (ts, asset, signal, value, quality) as one transaction
         and return how many were new (the ingest path: parsing has checked every field)."""
+        return self._insert(frame)
+
+    def _insert(self, frame: pd.DataFrame) -> int:
+        """One transaction; the first of equal keys in the batch wins, stored keys are skipped."""
         con = self._con
         con.begin()
         try:
             con.register(_BATCH_VIEW, frame)
+            # DuckDB answers an INSERT with the number of rows it inserted (conflicts excluded).
             inserted = int(con.execute(
                 f"INSERT INTO readings SELECT DISTINCT ON (asset, signal, ts) ts, asset, signal, value, quality "
                 f"FROM {_BATCH_VIEW} ON CONFLICT DO NOTHING"
