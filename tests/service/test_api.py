@@ -145,3 +145,35 @@ def test_dashboard_page_and_local_plotly(client):
     assert "Plotly.react" in client.get("/static/dashboard.js").text
     spec = client.get("/openapi.json").json()
     assert "/api/ingest" in spec["paths"] and "/api/models/train" in spec["paths"]
+
+
+def test_live_scoring_fills_gaps_as_they_arrive(client):
+    plant = simulate_plant(PlantConfig(n_assets=1, days=0.5, seed=4, fault_rate=0, drop_rate=0, outage_rate=0))
+    shift = pd.Timestamp.now() - pd.Timedelta(hours=1) - plant.readings["ts"].max()
+    frame = plant.readings.assign(ts=plant.readings["ts"] + shift)
+    buf = io.BytesIO()
+    frame.to_csv(buf, index=False)
+    client.post("/api/ingest/file", files={"file": ("p.csv", buf.getvalue(), "text/csv")}, headers=AUTH)
+    asset = plant.assets()[0]
+    job = client.post("/api/models/train", json={"model": "live", "asset": asset, "window": 8}, headers=AUTH).json()
+    assert _wait_job(client, job["id"])["status"] == "done"
+    last = client.get(f"/api/assets/{asset}/readings", params={"last": 1}).json()
+    t0 = datetime.fromisoformat(last["timestamps"][-1])
+    base = {k: v[-1] for k, v in last["signals"].items()}
+    records = []
+    for i in range(1, 6):
+        values = dict(base)
+        if i == 3:
+            values.pop("flow_m3h")  # a dropped reading: the row arrives without it
+        records.append({"asset": asset, "ts": (t0 + timedelta(minutes=i)).isoformat(), "values": values})
+    assert client.post("/api/ingest", json=records, headers=AUTH).json()["accepted"] == 39
+    deadline = time.time() + 10
+    fills = []
+    while time.time() < deadline and not fills:
+        fills = client.get(f"/api/assets/{asset}/live").json()["fills"]
+        time.sleep(0.1)
+    assert fills and fills[0]["signal"] == "flow_m3h"
+    fill = fills[0]
+    assert fill["lower"] <= fill["value"] <= fill["upper"]
+    assert abs(fill["value"] - base["flow_m3h"]) < 0.2 * abs(base["flow_m3h"])
+    assert client.get("/api/health").json()["live"][asset]["scored"] >= 4
