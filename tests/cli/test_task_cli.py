@@ -110,3 +110,11 @@ def test_all_nan_column_is_named(files, tmp_path):
     wide.assign(**{col: np.nan}).to_csv(dead, index=False)
     result = run("impute", art, dead, "--out", tmp_path / "f.csv")
     assert result.exit_code == 2 and col in result.output
+
+
+def test_detect_warns_when_calibrating_on_the_training_rows(files, tmp_path):
+    _, _, wide_csv, _, _ = files
+    art = tmp_path / "m"
+    assert run("fit", wide_csv, "--model", "gaussian", "--window", "12", "--train-rows", "600", "--out", art).exit_code == 0
+    result = run("detect", art, wide_csv, "--train-rows", "600", "--out", tmp_path / "s.csv")
+    assert result.exit_code == 0 and "trained on" in result.output and "--normal" in result.output

@@ -39,7 +39,9 @@ def fit(
         )
         epochs = getattr(generator, "epochs", 1)
         with training_progress(f"fit {model}", epochs) as progress:
-            train_and_save(windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress)
+            train_and_save(
+                windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress, train_rows=train_rows
+            )
         console.print(f"saved {out}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,11 @@ def detect(
     """Anomaly score, flag and top sensors for every row of a data file."""
     with user_errors():
         settings = DetectionSettings(threshold=_threshold(threshold), risk=risk, smoothing=smoothing, align=align)
-        detector, results = detect_file(artifact, data, train_rows=train_rows, normal=normal, asset=asset, settings=settings)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            detector, results = detect_file(artifact, data, train_rows=train_rows, normal=normal, asset=asset, settings=settings)
+        for w in caught:
+            console.print(f"[yellow]warning:[/yellow] {w.message}")
         write_scores(results, out)
         console.print(f"threshold {detector.threshold_.value:.6g}: {detector.threshold_.rule}")
         for name, (series, det) in results.items():

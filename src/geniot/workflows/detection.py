@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,13 @@ def detect_file(
     elif normal is not None:
         calibration = read_series(normal, asset=asset)
     detector = load_detector(artifact, normal=calibration, settings=settings)
+    meta = getattr(detector.generator_, "metadata_", {})
+    if train_rows is not None and meta.get("train_rows") is not None and str(meta.get("source")) == str(data):
+        warnings.warn(
+            f"calibrating on rows the model was trained on (the first {meta['train_rows']} rows of {data}): "
+            "the threshold will be low and flag more; calibrate on held-out normal data with --normal",
+            stacklevel=2,
+        )
     results = {}
     for name, series in table.items():
         series = _as_model_order(series, detector.generator_)

@@ -59,6 +59,7 @@ def train_and_save(
     stride: int = 1,
     holdout: float = 0.0,
     progress: Callable[[dict], None] | None = None,
+    train_rows: int | None = None,
 ) -> BaseGenerator:
     """Fit ``model`` on the windows, record where they came from, and save it to ``out``.
 
@@ -76,6 +77,7 @@ def train_and_save(
         "source": data.source,
         "holdout": float(holdout),
         "n_training_windows": int(len(train)),
+        "train_rows": None if train_rows is None else int(train_rows),
     }
     if out is not None:
         model.save(out)
