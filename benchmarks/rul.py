@@ -25,14 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from geniot.data.cmapss import read_cmapss, read_rul
+from geniot.metrics import phm08_score
 from geniot.tasks.rul import RULEstimator
 
 DATA = ROOT.parent / "shared" / "data" / "cmapss"
 CAP = 125.0
-
-
-def phm08(d: np.ndarray) -> float:
-    return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
 
 
 def run(fd: str, seed: int, minutes: float, fraction: float, augment: str | None) -> dict:
@@ -50,7 +47,7 @@ def run(fd: str, seed: int, minutes: float, fraction: float, augment: str | None
     d = pred["rul"].to_numpy() - truth
     cover = float(np.mean((truth >= pred["lower"]) & (truth <= pred["upper"])))
     return {"subset": fd, "seed": seed, "fraction": fraction, "augment": augment or "none",
-            "rmse": float(np.sqrt(np.mean(d**2))), "phm08": phm08(d), "coverage_10_90": cover,
+            "rmse": float(np.sqrt(np.mean(d**2))), "phm08": phm08_score(pred["rul"], truth), "coverage_10_90": cover,
             "train_s": round(seconds, 1), "epochs": len(est.history_), "train_units": int(train["unit"].nunique()),
             "training_windows": est.n_training_windows_}  # fmt: skip
 

@@ -29,3 +29,12 @@ def test_average_precision_matches_scikit_learn():
     s[:20] = np.round(s[:20])  # ties
     assert average_precision(y, s) == pytest.approx(average_precision_score(y, s))
     assert average_precision(y, np.where(y, 1.0, 0.0)) == pytest.approx(1.0)
+
+
+def test_phm08_penalises_late_predictions_more():
+    from geniot.metrics import phm08_score
+
+    assert phm08_score([10.0], [10.0]) == 0.0
+    assert phm08_score([20.0], [10.0]) == pytest.approx(np.exp(1.0) - 1.0)
+    assert phm08_score([0.0], [13.0]) == pytest.approx(np.exp(1.0) - 1.0)
+    assert phm08_score([20.0], [10.0]) > phm08_score([0.0], [10.0])

@@ -11,6 +11,8 @@ import typer
 from geniot.cli.progress import console, training_progress, user_errors
 from geniot.core.exceptions import DataError
 from geniot.data.cmapss import read_cmapss, read_rul
+from geniot.data.io import write_frame
+from geniot.metrics import phm08_score
 
 rul_app = typer.Typer(help="Remaining useful life: fit on run-to-failure units, predict per unit.", no_args_is_help=True)
 
@@ -64,13 +66,12 @@ def predict(
     with user_errors():
         est = RULEstimator.load(model)
         pred = est.predict(_read_units(data), source=str(data))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pred.to_parquet(out, index=False) if out.name.lower().endswith(".parquet") else pred.to_csv(out, index=False)
+        write_frame(pred, out)
         console.print(f"wrote {out} ({len(pred)} units)")
         if truth is not None:
             true = np.minimum(read_rul(truth), float(est.cap))
             if len(true) != len(pred):
                 raise DataError(f"{len(true)} true values for {len(pred)} units", file=str(truth))
             d = pred["rul"].to_numpy() - true
-            score = float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
+            score = phm08_score(pred["rul"], true)
             console.print(f"RMSE {np.sqrt(np.mean(d**2)):.2f}  PHM08 {score:.0f}  (truth capped at {est.cap:g})")

@@ -11,15 +11,10 @@ import typer
 from geniot.cli.progress import console, training_progress, user_errors
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
-from geniot.data.io import read_series
+from geniot.data.io import read_series, write_frame
 from geniot.report import forecast_figure, plan_figure, whatif_figure, write_figure_report
-from geniot.workflows.gap_filling import _as_model_order
+from geniot.workflows.gap_filling import in_model_order
 from geniot.workflows.training import build_model, channel_names
-
-
-def _write(frame: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(out, index=False) if out.name.lower().endswith(".parquet") else frame.to_csv(out, index=False)
 
 
 def forecast(
@@ -38,7 +33,7 @@ def forecast(
 
     with user_errors():
         gen = BaseGenerator.load(artifact)
-        series = _as_model_order(read_series(data, asset=asset), gen)
+        series = in_model_order(read_series(data, asset=asset), gen)
         res = Forecaster(gen, horizon=horizon, n_draws=draws, interval=interval, random_state=seed).forecast(series)
         names = channel_names(gen)
         ts = series.timestamps
@@ -51,7 +46,7 @@ def forecast(
             frame["timestamp"] = future
         for j, name in enumerate(names):
             frame[name], frame[f"{name}_lower"], frame[f"{name}_upper"] = res["median"][:, j], res["lower"][:, j], res["upper"][:, j]
-        _write(frame, out)
+        write_frame(frame, out)
         console.print(f"wrote {out} ({horizon} steps x {len(names)} signals, {draws} draws)")
         if report is not None:
             past = series.values[-3 * horizon :]
@@ -88,7 +83,7 @@ def whatif(
             for j, name in enumerate(series.channels):
                 frames.append(pd.DataFrame({"scenario": f"{control}={v:g}", "step": np.arange(window), "signal": name,
                                             "median": res["median"][:, j], "lower": res["lower"][:, j], "upper": res["upper"][:, j]}))  # fmt: skip
-        _write(pd.concat(frames, ignore_index=True), out)
+        write_frame(pd.concat(frames, ignore_index=True), out)
         lo, hi = twin.control_range_
         console.print(f"wrote {out} ({len(values)} scenarios; {control} seen in training: {lo:g} .. {hi:g})")
         for name, res in results.items():
@@ -119,7 +114,7 @@ def plan(
         table = pd.read_csv(fleet)
         schedule, summary = plan_maintenance(table, planned=planned, unplanned=unplanned, crew_per_day=crew,
                                              horizon_days=horizon, cycles_per_day=cycles_per_day)  # fmt: skip
-        _write(schedule, out)
+        write_frame(schedule, out)
         console.print(schedule.head(20).to_string(index=False))
         console.print(
             f"expected cost: plan {summary['expected_cost_plan']:.4g} vs run-to-failure {summary['expected_cost_run_to_failure']:.4g}; "

@@ -61,7 +61,8 @@ def file_layout(path) -> str:
 
 
 def write_frame(frame: pd.DataFrame, path) -> None:
-    """Write a frame to CSV or Parquet, chosen by the file extension."""
+    """Write a frame to CSV or Parquet, chosen by the file extension (the folder is created)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     _write_frame(frame, path)
 
 

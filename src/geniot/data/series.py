@@ -266,6 +266,11 @@ class SensorSeries:
             raise DataError(f"no steps between {start} and {end}", file=self.source)
         return dataclasses.replace(self, timestamps=self.timestamps[keep], values=self.values[keep])
 
+    def head(self, n: int) -> SensorSeries:
+        """The first ``n`` steps (e.g. the normal start of a recording)."""
+        ts = None if self.timestamps is None else self.timestamps[:n]
+        return dataclasses.replace(self, values=self.values[:n], timestamps=ts)
+
     def with_values(self, values) -> SensorSeries:
         """Same index, channels and metadata with new values (e.g. imputed or scaled)."""
         new = np.asarray(values, dtype=np.float64)

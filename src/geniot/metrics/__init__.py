@@ -20,6 +20,7 @@ from geniot.metrics.discriminative import discriminative_score
 from geniot.metrics.embedding import context_fid, frechet_distance
 from geniot.metrics.memorization import dcr, memorization
 from geniot.metrics.predictive import predictive_score
+from geniot.metrics.rul import phm08_score
 from geniot.metrics.statistics import acf_distance, correlation_distance, marginal_distance
 from geniot.metrics.suite import ALL_METRICS, evaluate_synthetic
 
@@ -38,5 +39,6 @@ __all__ = [
     "marginal_distance",
     "memorization",
     "minmax_scale_pair",
+    "phm08_score",
     "predictive_score",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +55,7 @@ def windows_from_file(
     if train_rows is not None:
         if train_rows < 1:
             raise DataError(f"--train-rows must be at least 1, got {train_rows}", file=str(path))
-        table = {a: dataclasses.replace(s, values=s.values[:train_rows],
-                                        timestamps=None if s.timestamps is None else s.timestamps[:train_rows])
-                 for a, s in table.items()}  # fmt: skip
+        table = {a: s.head(train_rows) for a, s in table.items()}
     if asset is not None:
         if asset not in table:
             raise DataError(f"asset {asset!r} is not in the file; assets: {sorted(table)}", file=str(path))

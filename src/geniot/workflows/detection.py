@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from geniot.data.io import read_series, read_table, write_frame
 from geniot.data.series import SensorSeries
 from geniot.tasks import AnomalyDetector, Detection
 from geniot.tasks.detector import DETECTOR_FILE
-from geniot.workflows.gap_filling import _as_model_order
+from geniot.workflows.gap_filling import in_model_order
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def load_detector(
         smoothing=settings.smoothing,
         align=settings.align,
     )
-    return detector.fit(_as_model_order(normal, generator))
+    return detector.fit(in_model_order(normal, generator))
 
 
 def normal_rows(series: SensorSeries, train_rows: int) -> SensorSeries:
@@ -60,8 +59,7 @@ def normal_rows(series: SensorSeries, train_rows: int) -> SensorSeries:
             f"--train-rows must be between 1 and the series length ({series.n_steps}), got {train_rows}",
             file=series.source,
         )
-    ts = None if series.timestamps is None else series.timestamps[:train_rows]
-    return dataclasses.replace(series, values=series.values[:train_rows], timestamps=ts)
+    return series.head(train_rows)
 
 
 def detect_file(
@@ -95,7 +93,7 @@ def detect_file(
         )
     results = {}
     for name, series in table.items():
-        series = _as_model_order(series, detector.generator_)
+        series = in_model_order(series, detector.generator_)
         results[name] = (series, detector.detect(series))
     return detector, results
 
@@ -115,6 +113,5 @@ def scores_frame(results: dict[str, tuple[SensorSeries, Detection]]) -> pd.DataF
 
 def write_scores(results, out: Path) -> Path:
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_frame(scores_frame(results), out)
     return out

@@ -41,12 +41,12 @@ def fill_file(
     table = read_table(data)
     out = {}
     for asset, series in table.items():
-        filled, lower, upper = imputer.transform(_as_model_order(series, generator), return_interval=True)
+        filled, lower, upper = imputer.transform(in_model_order(series, generator), return_interval=True)
         out[asset] = FilledSeries(series, filled, lower, upper)
     return out, file_layout(data)
 
 
-def _as_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeries:
+def in_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeries:
     """The series with its channels in the model's order (a file may order columns differently);
     a missing or unexpected channel is left for the imputer to report by name."""
     names = getattr(generator, "metadata_", {}).get("channels")
@@ -94,6 +94,5 @@ def write_filled(
             frames.append(part)
         frame = pd.concat(frames, ignore_index=True)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_frame(frame, out)
     return out
