@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from geniot.cli.ask_cmd import ask
 from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
 from geniot.cli.export_cmd import export
 from geniot.cli.faults_cmd import faults_app
+from geniot.cli.fl_cmd import fl_app
+from geniot.cli.fleet_cmd import fleet_app
 from geniot.cli.model_cmds import fit, models, sample
+from geniot.cli.privacy_cmds import audit
 from geniot.cli.rul_cmd import rul_app
 from geniot.cli.serve_cmd import serve
 from geniot.cli.simulate_cmd import simulate
@@ -49,8 +53,12 @@ app.command()(plan)
 app.command()(models)
 app.command()(serve)
 app.command()(export)
+app.command()(audit)
+app.command()(ask)
 app.add_typer(rul_app, name="rul")
 app.add_typer(faults_app, name="faults")
+app.add_typer(fl_app, name="fl")
+app.add_typer(fleet_app, name="fleet")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
