@@ -55,3 +55,40 @@ def test_dashboard_shows_live_data(server):
         page.wait_for_function("document.querySelectorAll('#score .scatterlayer .trace').length >= 1", timeout=30_000)
         assert not errors, errors
         browser.close()
+
+
+def test_dashboard_chat_answers_a_question(server):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        # the auto-trained detectors scan the stored day of history: events to ask about
+        page.wait_for_function("document.querySelector('#jobs tbody').textContent.split('done').length > 2", timeout=90_000)
+        page.fill("#chat-question", "which assets had anomalies yesterday?")
+        page.click("#chat-form button")
+        page.wait_for_selector("#chat-log div[data-done='1']", timeout=60_000)
+        answer = page.locator("#chat-log .a").first.inner_text()
+        assert "list_anomalies" in page.locator("#chat-log .meta").first.inner_text()
+        assert "yesterday" in answer and ("had anomalies" in answer or "No anomalies" in answer), answer
+        # the same answer as the API gives (the page shows what the tool computed)
+        import json
+        import urllib.request
+
+        req = urllib.request.Request(server + "/api/ask", data=json.dumps({"question": "which assets had anomalies yesterday?"}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+        api = json.loads(urllib.request.urlopen(req, timeout=60).read())
+        assert api["text"] == answer
+        # out of scope: refused with suggestions, shown as buttons
+        page.fill("#chat-question", "tell me a joke")
+        page.click("#chat-form button")
+        page.wait_for_function("document.querySelectorAll('#chat-log div[data-done=\\'1\\']').length >= 2", timeout=30_000)
+        assert page.locator("#chat-log .tips button").count() >= 2
+        assert not errors, errors
+        browser.close()

@@ -79,12 +79,16 @@ class SensorStore:
     Use as a context manager (or call :meth:`close`) so that the file is released.
     """
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
         self.path = str(path)
-        self._con = duckdb.connect(self.path)
+        if read_only and not Path(self.path).is_file():
+            raise DataError(f"no store at {self.path}")
+        # read_only: DuckDB itself refuses every write (what question answering needs).
+        self._con = duckdb.connect(self.path, read_only=read_only)
         self._lock = threading.RLock()
-        self._con.execute(_SCHEMA)
-        self._con.execute(_SIDE_TABLES)
+        if not read_only:
+            self._con.execute(_SCHEMA)
+            self._con.execute(_SIDE_TABLES)
 
     def __enter__(self) -> Self:
         return self
@@ -161,7 +165,8 @@ class SensorStore:
         )
 
     @_locked
-    def events(self, asset: str | None = None, *, start=None, limit: int = 500) -> pd.DataFrame:
+    def events(self, asset: str | None = None, *, start=None, end=None, limit: int = 500) -> pd.DataFrame:
+        """Anomaly events overlapping ``[start, end)``, newest first."""
         clauses, params = [], []
         if asset is not None:
             clauses.append("asset = ?")
@@ -169,6 +174,9 @@ class SensorStore:
         if start is not None:
             clauses.append("end_ts >= ?")
             params.append(_param_time(start))
+        if end is not None:
+            clauses.append("start_ts < ?")
+            params.append(_param_time(end))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._con.execute(
             f"SELECT * FROM events {where} ORDER BY start_ts DESC LIMIT ?", [*params, int(limit)]
@@ -206,6 +214,10 @@ class SensorStore:
         return long.drop_duplicates(["asset", "signal", "ts"]).reset_index(drop=True)
 
     # ------------------------------------------------------------------------------- reading
+    @_locked
+    def count_events(self) -> int:
+        return int(self._row("SELECT count(*) FROM events")[0])
+
     @_locked
     def count(self) -> int:
         """Number of stored readings."""

@@ -11,7 +11,7 @@ from geniot import __version__
 from geniot.core.exceptions import GeniotError
 from geniot.core.settings import Settings
 from geniot.service.limits import BodySizeLimit
-from geniot.service.routers import dashboard, events, health, models, readings
+from geniot.service.routers import ask, dashboard, events, health, models, readings
 from geniot.service.state import PlantService
 
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 
         lifespan=lifespan,
     )
     app.state.service = service
-    for module in (health, readings, models, events, dashboard):
+    for module in (health, readings, models, events, ask, dashboard):
         app.include_router(module.router)
 
     if settings.max_body_bytes:

@@ -15,6 +15,7 @@ from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.data.store import SensorStore
 from geniot.tasks import AnomalyDetector
+from geniot.workflows.history import save_asset_detector
 from geniot.workflows.training import build_model
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -82,16 +83,7 @@ class JobRunner:
                     job.message = f"epoch {event.get('epoch')}"
 
                 detector = AnomalyDetector(gen, window=window).fit(series, progress=progress)
-                detector.generator_.metadata_ = {
-                    **detector.generator_.metadata_, "channels": list(series.channels), "asset": job.asset,
-                    "window": window, "units": series.units,
-                }  # fmt: skip
-                out = self.model_dir(job.model)
-                tmp = out.with_name(out.name + ".tmp")
-                shutil.rmtree(tmp, ignore_errors=True)
-                detector.save(tmp)
-                shutil.rmtree(out, ignore_errors=True)
-                tmp.rename(out)
+                save_asset_detector(detector, series, job.asset, self.model_dir(job.model))
                 job.progress, job.status = 1.0, "done"
                 job.message = f"threshold {detector.threshold_.value:.4g} ({detector.threshold_.rule})"
                 if self.on_done is not None:

@@ -51,6 +51,10 @@ class LiveMonitor:
         with self._lock:
             self._assets[asset] = state
 
+    def detector(self, asset: str) -> AnomalyDetector:
+        with self._lock:
+            return self._assets[asset].detector
+
     def _warm_start(self, asset: str, state: AssetState) -> None:
         """Prime the scorer with the stored tail so that the next reading is scored at once."""
         try:

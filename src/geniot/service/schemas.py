@@ -47,3 +47,7 @@ class RangeRequest(BaseModel):
     start: str | None = None
     end: str | None = None
     draws: int = Field(8, ge=1, le=100)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=500, description="a question in English or German")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 
 from geniot.core.settings import Settings
 from geniot.data.store import SensorStore
@@ -12,6 +13,8 @@ from geniot.ingest.writer import BatchWriter
 from geniot.service.jobs import Job, JobRunner
 from geniot.service.live import LiveMonitor
 from geniot.tasks import AnomalyDetector
+from geniot.tasks._series import model_channels
+from geniot.workflows.history import store_events
 
 
 class PlantService:
@@ -24,6 +27,8 @@ class PlantService:
         self.mqtt = None
         self._alert_client = None
         self.feed = None
+        self._assistant = None
+        self._assistant_lock = threading.Lock()
 
     def _open(self) -> None:
         """Open the store and the in-process parts (again after a stop: the app may be restarted)."""
@@ -81,6 +86,27 @@ class PlantService:
 
     def _job_done(self, job: Job, detector: AnomalyDetector) -> None:
         self.live.activate(job.asset, detector, job.model)
+        self._scan_history(job.asset, detector)
+
+    def _scan_history(self, asset: str, detector: AnomalyDetector) -> None:
+        """Events for the history stored before the asset's detector was live (what `ask` and
+        the events list show for "yesterday"); live scoring takes over from here."""
+        try:
+            store_events(self.store, asset, self.store.read_wide(asset, signals=model_channels(detector.generator_)), detector)
+        except Exception:  # history too short or channels changed: live scoring still runs
+            traceback.print_exc()
+
+    def assistant(self):
+        """The question answerer over this store (the language model loads on first use)."""
+        from geniot.ask import PlantAssistant, PlantView
+
+        with self._assistant_lock:
+            if self._assistant is None or self._assistant.plant.store is not self.store:
+                plant = PlantView(self.store, models_dir=self.settings.models_dir, out_dir=self.settings.home / "answers")
+                self._assistant = PlantAssistant(plant)
+            else:
+                self._assistant.refresh()
+            return self._assistant
 
     def _train_when_ready(self) -> None:
         """With the simulator: train a quick detector per asset once its history is stored."""
@@ -90,7 +116,9 @@ class PlantService:
         self.writer.flush()
         active = self.live.status()
         for asset in self.store.assets():
-            if asset not in active:
+            if asset in active:
+                self._scan_history(asset, self.live.detector(asset))
+            else:
                 self.jobs.submit(model=f"{asset}-gaussian", asset=asset, generator="gaussian", window=16)
 
     # ------------------------------------------------------------ alerts

@@ -11,6 +11,7 @@ from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.data.store import SensorStore
 from geniot.workflows.datasets import pool_windows
 from geniot.workflows.evaluation import evaluate, write_evaluation_report
+from geniot.workflows.history import scan_history
 from geniot.workflows.training import build_model, train_and_save
 from geniot.workflows.windows_io import write_windows
 
@@ -48,6 +49,9 @@ def run_demo(
         added = store.append(plant.readings)
         say(f"store: {store_path} (+{added} readings, {store.count()} in all)")
         series = {asset: store.read_wide(asset) for asset in store.assets()}
+        # A detector per pump over the stored history: events to ask about (`geniot ask`).
+        events = scan_history(store, home / "models")
+        say(f"anomaly scan: {sum(events.values())} events ({', '.join(f'{a} {n}' for a, n in events.items())}); detectors in {home / 'models'}")
     data = pool_windows(series, window, stride, source=str(store_path))
     say(f"windows: {len(data.windows)} of {window} steps x {len(data.channels)} signals from {len(series)} assets")
 

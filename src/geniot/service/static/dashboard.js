@@ -92,6 +92,39 @@ async function tick() {
   }
 }
 
+// Chat: POST /api/ask; the answer's text, the tool that produced it, suggestions and its plot.
+async function ask(question) {
+  const log = $("chat-log");
+  const item = document.createElement("div");
+  item.innerHTML = `<div class="q">${esc(question)}</div><div class="a">…</div>`;
+  log.prepend(item);
+  try {
+    const r = await fetch("/api/ask", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({question})});
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.detail ? JSON.stringify(body.detail) : r.status);
+    item.querySelector(".a").textContent = body.text;
+    const meta = body.tool ? `${body.tool} · ${Math.round(body.latency_ms)} ms` : "not answered";
+    item.insertAdjacentHTML("beforeend", `<div class="meta">${esc(meta)}</div>`);
+    if (body.suggestions.length) {
+      const tips = document.createElement("div");
+      tips.className = "tips";
+      body.suggestions.forEach((s) => { const b = document.createElement("button"); b.type = "button"; b.textContent = s; b.onclick = () => ask(s); tips.append(b); });
+      item.append(tips);
+    }
+    if (body.figure) Plotly.react("chat-plot", body.figure.data, {...body.figure.layout, height: 320, margin: {t: 40, l: 60, r: 10, b: 40}});
+    else Plotly.purge("chat-plot");
+  } catch (err) {
+    item.querySelector(".a").textContent = "failed: " + err.message;
+  }
+  item.dataset.done = "1";
+}
+
+$("chat-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const q = $("chat-question").value.trim();
+  if (q) ask(q);
+});
+
 $("asset").addEventListener("change", (e) => { current = e.target.value; tick(); });
 tick();
 setInterval(tick, 2000);
