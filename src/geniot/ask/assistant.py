@@ -104,10 +104,6 @@ class PlantAssistant:
             return say(lang, f"Which signal do you mean: {', '.join(options)}?", f"Welches Signal meinen Sie: {', '.join(options)}?"), options
         if intent == "stats" and slots.signal is None:
             return say(lang, "Which signal? The plant measures: ", "Welches Signal? Gemessen werden: ") + ", ".join(p.all_signals) + ".", p.all_signals
-        if intent in ("forecast", "whatif") and slots.assets and len(slots.assets) > 1:
-            return say(lang, "Please ask about one asset at a time for this.", "Bitte fragen Sie dafür nach einer Maschine."), slots.assets
-        if intent in ("forecast", "whatif") and not slots.assets:
-            return say(lang, "For which asset? ", "Für welche Maschine? ") + ", ".join(p.assets) + ".", p.assets
         if intent == "whatif" and slots.change is None:
             example = say(lang, "e.g. 'raise the speed of P-1 by 10%' or 'P-1 at 1400 rpm'", "z. B. 'Drehzahl von P-1 um 10 % erhöhen' oder 'P-1 mit 1400 U/min'")
             return say(lang, f"What should change, and by how much? ({example})", f"Was soll sich ändern, und um wie viel? ({example})"), []

@@ -9,6 +9,8 @@ reads the names. The evaluation set (benchmarks/ask_eval) is kept apart from the
 
 from __future__ import annotations
 
+from geniot.ask.vocabulary import STATISTIC_WORDS
+
 INTENTS: dict[str, dict] = {
     "anomalies": {
         "cues": [r"anomal\w*", r"abnormal\w*", r"unusual", r"strange", r"weird", r"alarms?", r"alerts?", r"incidents?", r"faults?", r"auffällig\w*", r"störung\w*", r"ungewöhnlich\w*", r"alarme?"],
@@ -37,7 +39,8 @@ INTENTS: dict[str, dict] = {
         ],
     },
     "stats": {
-        "cues": [r"average", r"mean", r"max\w*", r"min\w*", r"highest", r"lowest", r"peak", r"median", r"standard deviation", r"how (?:high|low|hot|warm|fast)", r"durchschnitt\w*", r"mittel\w*", r"höchste\w*", r"niedrigste\w*", r"standardabweichung", r"wie (?:hoch|warm|heiß|niedrig|schnell)"],
+        # every statistic word of the vocabulary gives a statistics question away
+        "cues": [*(w.rstrip("*") + (r"\w*" if w.endswith("*") else r"\b") for ws in STATISTIC_WORDS.values() for w in ws), r"average", r"mean", r"max\w*", r"min\w*", r"highest", r"lowest", r"peak", r"median", r"standard deviation", r"how (?:high|low|hot|warm|fast)", r"durchschnitt\w*", r"mittel\w*", r"höchste\w*", r"niedrigste\w*", r"standardabweichung", r"wie (?:hoch|warm|heiß|niedrig|schnell)"],
         "description": "A statistic (mean, max, min, std, median) of one signal over a time range.",
         "examples": [
             "What was the average bearing temperature of P-3 this week?",

@@ -40,14 +40,13 @@ class PlantView:
         self.assets = self.store.assets()
         self.signals = {a: self.store.signals(a) for a in self.assets}
         self.all_signals = sorted({s for sig in self.signals.values() for s in sig})
+        ends = [self.store.time_range(a)[1] for a in self.assets]
+        self._latest = max(ends).to_pydatetime() if ends else datetime.now()
 
     @property
     def now(self) -> datetime:
         """The plant's clock: the latest stored reading (or the time given)."""
-        if self._now is not None:
-            return self._now
-        ends = [self.store.time_range(a)[1] for a in self.assets]
-        return max(ends).to_pydatetime() if ends else datetime.now()
+        return self._now if self._now is not None else self._latest
 
     @staticmethod
     def unit(signal: str) -> str:
@@ -62,14 +61,20 @@ class PlantView:
         return self.store.read_wide(asset, start=start, end=end)
 
     def regular(self, asset: str, start=None, end=None) -> SensorSeries:
-        """The asset's series on its regular time grid: timestamps where nothing arrived become
-        rows of NaN, so an outage is a gap to fill and not a jump in time."""
+        """The asset's series on its regular time grid over ``[start, end)`` (as far as the data
+        reaches when a bound is None): timestamps where nothing arrived become rows of NaN, so
+        an outage is a gap to fill and not a jump in time."""
         series = self.series(asset, start, end)
         ts = pd.DatetimeIndex(series.timestamps)
         if len(ts) < 3:
             return series
         step = pd.Timedelta(np.median(np.diff(ts.asi8)))
-        grid = pd.date_range(ts[0], ts[-1], freq=step)
+        first, last = ts[0], ts[-1]
+        if start is not None:  # extend the grid, on the data's phase, to the range's bounds
+            first -= ((first - pd.Timestamp(start)) // step) * step
+        if end is not None:
+            last += ((pd.Timestamp(end) - step - last) // step) * step
+        grid = pd.date_range(first, last, freq=step)
         values = pd.DataFrame(series.values, index=ts).reindex(grid).to_numpy()
         return SensorSeries(grid.to_numpy(), values, series.channels, asset=asset, source=series.source)
 

@@ -7,6 +7,7 @@ user types reaches a query as text.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,7 +124,17 @@ class SlotParser:
                 present = tuple(s for s in options if s in self.signals)
                 if present:
                     return None, present
-        return None, ()
+        return self._near_signal(q), ()
+
+    def _near_signal(self, q: str) -> str | None:
+        """A misspelt one-word signal name ("vibraton", "presure"): the closest word of the
+        vocabulary, if it is close and belongs to one signal only."""
+        words = {p.rstrip("*"): sig for p, sig in self._signal_phrases if " " not in p and len(p.rstrip("*")) >= 5}
+        for token in re.findall(r"[a-zäöüß]{5,}", q):
+            close = difflib.get_close_matches(token, list(words), n=2, cutoff=0.85)
+            if close and len({words[c] for c in close}) == 1:
+                return words[close[0]]
+        return None
 
     @staticmethod
     def parse_statistic(question: str) -> str | None:

@@ -187,8 +187,10 @@ def parse_duration_minutes(question: str) -> int | None:
         rf"\b(?:next|coming|following|ahead|nächsten|kommenden|folgenden|for|für|over the next|in)\s+(?:the\s+)?(?:({_NUM_RE})\s+)?({_UNIT_RE})\b",
         q,
     )
-    if m is None:
-        m = re.search(rf"\b({_NUM_RE})\s*({_UNIT_RE})\s+(?:ahead|voraus|into the future|in die zukunft)\b", q)
+    if m is None:  # "a 2-hour forecast", "6h ahead", "Prognose über 3 Stunden"
+        m = re.search(rf"\b({_NUM_RE})\s*-?\s*({_UNIT_RE})\b(?!\s+(?:ago|zurück|her)\b)", q)
+        if m and re.search(rf"\b(?:last|past|previous|letzten|vergangenen)\s+{re.escape(m.group(0))}", q):
+            m = None
     if m is None:
         return None
     n = 1.0 if m.group(1) is None else _number(m.group(1))

@@ -72,7 +72,15 @@ def _resampled(plant: PlantView, asset: str, signal: str, step_min: int) -> pd.S
 
 def forecast(plant: PlantView, *, assets: list[str] | None, signal: str | None, horizon_minutes: int | None,
              lang: str) -> ToolResult:  # fmt: skip
-    asset = (assets or plant.assets)[0]
+    """Each asset (all when none is named) separately; one signal, or all of the asset's."""
+    per_asset = [_forecast_one(plant, a, signal, horizon_minutes, lang) for a in (assets or plant.assets)]
+    if len(per_asset) == 1:
+        return per_asset[0]
+    values = {"assets": {r.values["asset"]: r.values for r in per_asset}}
+    return ToolResult(values, " ".join(r.text for r in per_asset), per_asset[0].figure if signal else None)
+
+
+def _forecast_one(plant: PlantView, asset: str, signal: str | None, horizon_minutes: int | None, lang: str) -> ToolResult:
     signals = [signal] if signal else plant.signals[asset]
     horizon = int(horizon_minutes or 60)
     step = max(1, int(np.ceil(horizon / _FORECAST_STEPS)))
@@ -110,7 +118,14 @@ def forecast(plant: PlantView, *, assets: list[str] | None, signal: str | None, 
 
 
 def whatif(plant: PlantView, *, assets: list[str] | None, change: dict | None, lang: str) -> ToolResult:
-    asset = (assets or plant.assets)[0]
+    """Each asset (all when none is named) with the same change."""
+    per_asset = [_whatif_one(plant, a, change, lang) for a in (assets or plant.assets)]
+    if len(per_asset) == 1:
+        return per_asset[0]
+    return ToolResult({"assets": {r.values["asset"]: r.values for r in per_asset}}, " ".join(r.text for r in per_asset))
+
+
+def _whatif_one(plant: PlantView, asset: str, change: dict | None, lang: str) -> ToolResult:
     if not change or change.get("control") not in plant.signals[asset]:
         control = (change or {}).get("control")
         raise DataError(f"{asset} has no control signal {control!r} to change; signals: {plant.signals[asset]}")
