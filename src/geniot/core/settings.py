@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     mqtt_url: str | None = Field(default=None, description="broker to ingest from, e.g. mqtt://127.0.0.1:1883")
     mqtt_topics: str = Field(default="#", description="comma-separated subscription filters")
     alert_prefix: str = Field(default="geniot/alerts", description="topic prefix of published anomaly events")
+    ray_address: str | None = Field(
+        default=None, description="Ray cluster for `--engine ray`, e.g. ray://head:10001 or auto; None = a local Ray"
+    )
+    llm_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint for `geniot ask`, e.g. http://127.0.0.1:11434/v1; None = offline router"
+    )
+    llm_model: str = Field(default="llama3.1", description="model name sent to the LLM endpoint")
+    llm_api_key: str | None = Field(default=None, description="API key for the LLM endpoint, if it needs one")
 
     @property
     def store_path(self) -> Path:
