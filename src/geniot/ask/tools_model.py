@@ -152,37 +152,59 @@ def _whatif_one(plant: PlantView, asset: str, change: dict | None, lang: str) ->
     return ToolResult({"asset": asset, "control": control, "from": now_value, "to": target, "changes": changes}, text + "; ".join(words) + ".", figure)
 
 
+def _wear_ratio(plant: PlantView, asset: str, indicator: str, control: str | None) -> pd.Series:
+    """Hourly medians of the indicator over what a healthy machine shows at the same speed:
+    vibration grows with speed squared, so a fit ``a + b * speed^2`` on the first day is the
+    healthy reference (just the first day's median without a speed signal)."""
+    frame = plant.store.read_long(asset, end=plant.now + timedelta(seconds=1), signals=[indicator] + ([control] if control else []))
+    wide = frame.pivot_table(index="ts", columns="signal", values="value").dropna()
+    first_day = wide[wide.index < wide.index[0] + pd.Timedelta(days=1)]
+    if control:
+        x = (first_day[control] / first_day[control].median()) ** 2
+        b, a = np.polyfit(x.to_numpy(), first_day[indicator].to_numpy(), 1)
+        healthy = a + b * (wide[control] / first_day[control].median()) ** 2
+    else:
+        healthy = pd.Series(float(first_day[indicator].median()), index=wide.index)
+    ratio = (wide[indicator] / healthy.clip(lower=1e-9)).resample("1h").median().dropna()
+    return ratio[ratio > 0]
+
+
 def remaining_life(plant: PlantView, *, assets: list[str] | None, lang: str, indicator: str = "vibration_rms_mms",
-                   limit_factor: float = 2.5, days: float = 3.0) -> ToolResult:  # fmt: skip
-    """Trend extrapolation of a wear indicator: hourly medians of the last ``days`` days, a
-    log-linear fit, and the time until it reaches ``limit_factor`` times the asset's baseline
-    (the median of its first day). No rising trend: no failure in sight from this data."""
+                   control: str | None = "speed_rpm", alarm: float = 2.5, onset: float = 1.3,
+                   hours: float = 24.0) -> ToolResult:  # fmt: skip
+    """Time until the wear indicator reaches its alarm level, by trend extrapolation.
+
+    The indicator is vibration over what the asset showed at the same speed on its first day
+    (``_wear_ratio``). An asset whose ratio has risen above ``onset`` and keeps rising (a
+    log-linear fit over the last ``hours``, slope above two standard errors) gets the hours until
+    the ratio reaches ``alarm`` (2.5x, a common vibration alarm step); otherwise there is no wear
+    in sight and no number is given.
+    """
     values, parts = {}, []
     for asset in assets or plant.assets:
         if indicator not in plant.signals[asset]:
             continue
-        readings = plant.readings(asset, indicator).dropna()
-        baseline = float(readings[: readings.index[0] + pd.Timedelta(days=1)].median())
-        recent = readings[readings.index >= readings.index[-1] - pd.Timedelta(days=days)].resample("1h").median().dropna()
-        recent = recent[recent > 0]
-        limit = limit_factor * baseline
-        hours = (recent.index - recent.index[-1]).total_seconds().to_numpy() / 3600.0
-        slope, intercept = np.polyfit(hours, np.log(recent.to_numpy()), 1)
-        resid = np.log(recent.to_numpy()) - (slope * hours + intercept)
-        se = float(np.sqrt(np.sum(resid**2) / max(1, len(hours) - 2) / np.sum((hours - hours.mean()) ** 2)))
-        current = float(np.exp(intercept))
-        if slope <= 2 * se or current <= 0:
-            values[asset] = {"rul_hours": None, "trend_per_day": float(slope * 24), "level": current, "limit": limit}
-            parts.append(say(lang, f"{asset}: no rising wear trend ({indicator} {fmt_number(current)} vs limit {fmt_number(limit)})",
-                             f"{asset}: kein steigender Verschleißtrend ({indicator} {fmt_number(current)}, Grenze {fmt_number(limit)})"))  # fmt: skip
+        ctl = control if control in plant.signals[asset] else None
+        ratio = _wear_ratio(plant, asset, indicator, ctl)
+        recent = ratio[ratio.index >= ratio.index[-1] - pd.Timedelta(hours=hours)]
+        h = (recent.index - recent.index[-1]).total_seconds().to_numpy() / 3600.0
+        slope, intercept = np.polyfit(h, np.log(recent.to_numpy()), 1) if len(recent) >= 6 else (0.0, 0.0)
+        resid = np.log(recent.to_numpy()) - (slope * h + intercept) if len(recent) >= 6 else np.zeros(1)
+        se = float(np.sqrt(np.sum(resid**2) / max(1, len(h) - 2) / max(1e-12, np.sum((h - h.mean()) ** 2))))
+        level = float(np.exp(intercept))
+        info = {"ratio": level, "trend_per_day": float(slope * 24), "alarm": alarm}
+        if level < onset or slope <= 2 * se:
+            values[asset] = {**info, "rul_hours": None}
+            parts.append(say(lang, f"{asset}: no wear in sight ({indicator} {fmt_number(level)}× its healthy level)",
+                             f"{asset}: kein Verschleiß erkennbar ({indicator} {fmt_number(level)}× des gesunden Niveaus)"))  # fmt: skip
             continue
-        rul = max(0.0, float(np.log(limit / current) / slope))
-        values[asset] = {"rul_hours": rul, "trend_per_day": float(slope * 24), "level": current, "limit": limit}
-        parts.append(say(lang, f"{asset}: about {fmt_number(rul)} h ({fmt_number(rul / 24)} days) until {indicator} reaches {fmt_number(limit)}",
-                         f"{asset}: etwa {fmt_number(rul)} h ({fmt_number(rul / 24)} Tage), bis {indicator} {fmt_number(limit)} erreicht"))  # fmt: skip
+        rul = max(0.0, float(np.log(alarm / level) / slope))
+        values[asset] = {**info, "rul_hours": rul}
+        parts.append(say(lang, f"{asset}: about {fmt_number(rul)} h ({fmt_number(rul / 24)} days) until {indicator} reaches {alarm:g}× its healthy level (now {fmt_number(level)}×)",
+                         f"{asset}: etwa {fmt_number(rul)} h ({fmt_number(rul / 24)} Tage), bis {indicator} {alarm:g}× des gesunden Niveaus erreicht (jetzt {fmt_number(level)}×)"))  # fmt: skip
     ranked = sorted((a for a, v in values.items() if v["rul_hours"] is not None), key=lambda a: values[a]["rul_hours"])
-    text = say(lang, f"Remaining life from the {indicator} trend of the last {days:g} days (limit: {limit_factor:g}× each asset's first-day level): ",
-               f"Restlebensdauer aus dem Trend von {indicator} der letzten {days:g} Tage (Grenze: {limit_factor:g}× Niveau des ersten Tages): ")  # fmt: skip
+    text = say(lang, f"Remaining life from the trend of {indicator} against its healthy, speed-corrected level (last {hours:g} h): ",
+               f"Restlebensdauer aus dem Trend von {indicator} gegenüber dem gesunden, drehzahlkorrigierten Niveau (letzte {hours:g} h): ")  # fmt: skip
     text += "; ".join(parts) + "."
     if ranked:
         text += say(lang, f" First to service: {ranked[0]}.", f" Zuerst warten: {ranked[0]}.")
