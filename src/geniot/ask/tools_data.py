@@ -184,4 +184,24 @@ def summary(plant: PlantView, *, assets: list[str] | None, signal: str | None, r
             parts.append(f"{signal} {fmt_number(t['min'])}–{fmt_number(t['max'])} {unit}, {say(lang, 'mean', 'Mittel')} {fmt_number(t['mean'])} {unit}")
         sentences.append(f"{asset}: " + "; ".join(parts) + ".")
     intro = say(lang, f"Summary {fmt_range(range, lang)}. ", f"Zusammenfassung {fmt_range(range, lang)}. ")
-    return ToolResult({"assets": values}, intro + " ".join(sentences))
+    return ToolResult({"assets": values}, intro + " ".join(sentences), _summary_figure(plant, (assets or plant.assets)[0], signal, range, lang))
+
+
+def _summary_figure(plant: PlantView, asset: str, signal: str | None, rng: TimeRange | None, lang: str) -> dict | None:
+    """One asset's signals as hourly means in standard units (what moved, and when), with its events."""
+    start, end = _bounds(rng)
+    long = plant.store.read_long(asset, start=start, end=end, signals=[signal] if signal else None)
+    if long.empty:
+        return None
+    wide = long.pivot_table(index="ts", columns="signal", values="value").resample("1h").mean()
+    traces = []
+    for name in wide.columns:
+        col = wide[name]
+        z = (col - col.mean()) / (col.std() or 1.0)
+        traces.append({"type": "scatter", "mode": "lines", "name": name, "x": [t.isoformat() for t in wide.index],
+                       "y": [None if v != v else round(float(v), 3) for v in z]})  # fmt: skip
+    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": pd.Timestamp(e.start_ts).isoformat(), "x1": pd.Timestamp(e.end_ts).isoformat(),
+               "y0": 0, "y1": 1, "fillcolor": "red", "opacity": 0.15, "line": {"width": 0}}
+              for e in plant.store.events(asset, start=start, end=end, limit=200).itertuples()]  # fmt: skip
+    title = say(lang, f"{asset}: hourly means in standard units (red: anomaly events)", f"{asset}: Stundenmittel, standardisiert (rot: Anomalien)")
+    return {"data": traces, "layout": {"title": {"text": title}, "shapes": shapes}}

@@ -28,6 +28,7 @@ def _stamp(plant: PlantView) -> str:
 def impute(plant: PlantView, *, assets: list[str] | None, signal: str | None, range: TimeRange | None,
            lang: str) -> ToolResult:  # fmt: skip
     values, parts, files = {}, [], []
+    plotted = None  # the first asset with gaps: its filled signal is drawn
     for asset in assets or plant.assets:
         gen = plant.model(asset)
         context = timedelta(minutes=int(gen.n_steps_))  # the steps before the range condition its first gap
@@ -55,14 +56,27 @@ def impute(plant: PlantView, *, assets: list[str] | None, signal: str | None, ra
         path = plant.out_dir / f"filled-{asset}-{_stamp(plant)}.csv"
         write_frame(frame, path)
         files.append(str(path))
+        plotted = plotted or asset
         values[asset]["file"] = str(path)
         width = float(np.nanmean((upper.values - lower.values)[keep][:, cols][gaps]))
         parts.append(say(lang, f"{asset}: filled {n_gaps} missing values (mean 90% interval width {fmt_number(width)}) → {path}",
                          f"{asset}: {n_gaps} fehlende Werte gefüllt (mittlere Breite des 90%-Intervalls {fmt_number(width)}) → {path}"))  # fmt: skip
+    figure = None
+    if files:
+        frame = pd.read_csv(files[0], parse_dates=["timestamp"])
+        name = signal or next(c[: -len("_imputed")] for c in frame.columns if c.endswith("_imputed") and frame[c].any())
+        hit = frame[frame[f"{name}_imputed"] == 1]
+        times = [t.isoformat() for t in frame["timestamp"]]
+        figure = {"data": [
+            {"type": "scatter", "mode": "lines", "name": name, "x": times, "y": frame[name].round(4).tolist()},
+            {"type": "scatter", "mode": "markers", "name": say(lang, "filled", "gefüllt"), "x": [t.isoformat() for t in hit["timestamp"]],
+             "y": hit[name].round(4).tolist(), "error_y": {"type": "data", "symmetric": False, "array": (hit[f"{name}_upper"] - hit[name]).round(4).tolist(),
+                                                          "arrayminus": (hit[name] - hit[f"{name}_lower"]).round(4).tolist()}},
+        ], "layout": {"title": {"text": f"{plotted}: {name} ({say(lang, 'filled gaps with 90% intervals', 'gefüllte Lücken mit 90%-Intervallen')})"}}}  # fmt: skip
     what = signal or say(lang, "all signals", "alle Signale")
     text = say(lang, f"Gap filling of {what} {fmt_range(range, lang)} with each asset's Gaussian model (observed values kept as they are): ",
                f"Lückenfüllung für {what} {fmt_range(range, lang)} mit dem Gauß-Modell jeder Maschine (gemessene Werte bleiben unverändert): ")  # fmt: skip
-    return ToolResult({"assets": values}, text + "; ".join(parts) + ".", files=files)
+    return ToolResult({"assets": values}, text + "; ".join(parts) + ".", figure, files=files)
 
 
 def _resampled(plant: PlantView, asset: str, signal: str, step_min: int) -> pd.Series:
