@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -33,7 +34,9 @@ def server(tmp_path, unused_port):
     thread.join(timeout=15)
 
 
-def test_dashboard_shows_live_data(server):
+@contextmanager
+def dashboard(server):
+    """The dashboard loaded in headless chromium: (page, page errors); the browser closes after."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
@@ -45,6 +48,14 @@ def test_dashboard_shows_live_data(server):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(server + "/")
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        try:
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def test_dashboard_shows_live_data(server):
+    with dashboard(server) as (page, errors):
         page.wait_for_function("document.querySelectorAll('#signals .scatterlayer .trace').length >= 8", timeout=30_000)
         assert page.locator("#asset option").count() == 2
         first = page.locator("#stat-readings").inner_text()
@@ -54,21 +65,10 @@ def test_dashboard_shows_live_data(server):
         page.wait_for_function("document.querySelector('#jobs tbody').textContent.includes('done')", timeout=60_000)
         page.wait_for_function("document.querySelectorAll('#score .scatterlayer .trace').length >= 1", timeout=30_000)
         assert not errors, errors
-        browser.close()
 
 
 def test_dashboard_chat_answers_a_question(server):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server + "/")
-        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    with dashboard(server) as (page, errors):
         # the auto-trained detectors scan the stored day of history: events to ask about
         page.wait_for_function("document.querySelector('#jobs tbody').textContent.split('done').length > 2", timeout=90_000)
         page.fill("#chat-question", "which assets had anomalies yesterday?")
@@ -91,4 +91,3 @@ def test_dashboard_chat_answers_a_question(server):
         page.wait_for_function("document.querySelectorAll('#chat-log div[data-done=\\'1\\']').length >= 2", timeout=30_000)
         assert page.locator("#chat-log .tips button").count() >= 2
         assert not errors, errors
-        browser.close()
