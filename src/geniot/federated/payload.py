@@ -1,0 +1,89 @@
+"""A fitted generator as flat numeric arrays plus JSON state, and back: what travels in messages.
+
+Any generator round-trips through its own artifact format (``save`` into a temporary folder,
+``BaseGenerator.load`` out of one), so the federation needs no per-model code and never
+unpickles: arrays come from ``arrays.npz`` (``allow_pickle=False``) and torch weights from
+``weights.pt`` (``weights_only=True``). Keys are prefixed so one flat record holds both:
+``w.<name>`` for a torch module's state_dict entries, ``a.<name>`` for the fitted arrays
+(scaler, Gaussian moments, ...). FedAvg averages the whole record, which is right for weights and,
+weighted by windows, for per-site statistics such as a channel mean.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geniot.core.base import ARTIFACT_FORMAT, BaseGenerator
+from geniot.core.exceptions import ArtifactError
+from geniot.core.registry import generator_class
+
+WEIGHT_PREFIX = "w."
+ARRAY_PREFIX = "a."
+COMMON_STATE = ("n_channels_", "n_steps_", "n_conditions_", "history_", "metadata_")
+
+
+def weights_to_arrays(state_dict) -> dict[str, np.ndarray]:
+    """A torch state_dict as ``{"w.<name>": ndarray}``."""
+    return {WEIGHT_PREFIX + k: v.detach().cpu().numpy().copy() for k, v in state_dict.items()}
+
+
+def arrays_to_weights(arrays: dict[str, np.ndarray]) -> dict:
+    """The ``w.`` entries of a flat record as a torch state_dict (other entries are ignored)."""
+    import torch
+
+    return {
+        k[len(WEIGHT_PREFIX) :]: torch.from_numpy(np.ascontiguousarray(v))
+        for k, v in arrays.items()
+        if k.startswith(WEIGHT_PREFIX)
+    }
+
+
+def generator_payload(generator: BaseGenerator) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """``(arrays, state)`` of a fitted generator: prefixed arrays and its ``state.json`` content."""
+    with tempfile.TemporaryDirectory(prefix="geniot-fl-") as tmp:
+        folder = generator.save(Path(tmp) / "model")
+        state = json.loads((folder / "state.json").read_text())
+        with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {ARRAY_PREFIX + k: npz[k].copy() for k in npz.files}
+        weights = folder / "weights.pt"
+        if weights.is_file():
+            import torch
+
+            arrays.update(weights_to_arrays(torch.load(weights, map_location="cpu", weights_only=True)))
+    return arrays, state
+
+
+def generator_from_payload(
+    name: str, params: dict[str, Any], arrays: dict[str, np.ndarray], state: dict[str, Any]
+) -> BaseGenerator:
+    """Rebuild a fitted generator from :func:`generator_payload`'s pieces (through its loader)."""
+    cls = generator_class(name)
+    missing = [k for k in ("n_channels_", "n_steps_") if k not in state]
+    if missing:
+        raise ArtifactError(f"federated model state lacks {missing}")
+    from geniot import __version__
+
+    with tempfile.TemporaryDirectory(prefix="geniot-fl-") as tmp:
+        folder = Path(tmp)
+        spec = {"format": ARTIFACT_FORMAT, "name": name, "params": params, "geniot_version": __version__, "tags": cls.tags.to_dict()}
+        full_state = {"n_conditions_": 0, "history_": [], "metadata_": {}, **state}
+        (folder / "spec.json").write_text(json.dumps(spec))
+        (folder / "state.json").write_text(json.dumps(full_state))
+        plain = {k[len(ARRAY_PREFIX) :]: v for k, v in arrays.items() if k.startswith(ARRAY_PREFIX)}
+        np.savez(folder / "arrays.npz", **plain)
+        weights = arrays_to_weights(arrays) if any(k.startswith(WEIGHT_PREFIX) for k in arrays) else None
+        if weights is not None:
+            import torch
+
+            torch.save(weights, folder / "weights.pt")
+        return BaseGenerator.load(folder)
+
+
+def model_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The model-specific part of a ``state.json`` (without shapes, history and metadata)."""
+    return {k: v for k, v in state.items() if k not in COMMON_STATE}
