@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[serve,mqtt,federated,scale,edge,nl,dev]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[serve,mqtt,privacy,federated,scale,edge,nl,dev]"
 
 install: $(PY)
 

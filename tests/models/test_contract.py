@@ -19,6 +19,7 @@ TINY = {
     "vae": {"epochs": 2, "batch_size": 16},
     "gan": {"epochs": 2, "batch_size": 16},
     "diffusion": {"epochs": 2, "batch_size": 16, "d_model": 16, "n_layers": 1, "timesteps": 20, "sampling_steps": 5},
+    "dp": {"generator": {"name": "vae", "params": {"epochs": 2, "batch_size": 16}}, "epsilon": 10.0, "delta": 1e-3},
 }
 
 NAMES = generator_names()

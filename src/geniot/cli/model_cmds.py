@@ -26,23 +26,46 @@ def fit(
     holdout: float = typer.Option(0.0, "--holdout", help="fraction of windows (latest) kept out for the memorization check"),
     params: str | None = typer.Option(None, "--params", help="model parameters as JSON, e.g. '{\"epochs\": 50}'"),
     train_rows: int | None = typer.Option(None, "--train-rows", help="train on the first K rows of each series only"),
+    epsilon: float | None = typer.Option(
+        None, "--epsilon", help="train with differential privacy (DP-SGD) within this epsilon (torch models, e.g. vae)"
+    ),
+    delta: float = typer.Option(1e-5, "--delta", help="delta of the DP guarantee (with --epsilon)"),
 ) -> None:
     """Train a generative model of the data's sensor windows."""
     with user_errors():
         windows = windows_from_file(data, window, stride=stride, asset=asset, train_rows=train_rows)
         generator = build_model(
-            model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed
+            model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed,
+            epsilon=epsilon, delta=delta,
         )
         console.print(
             f"training {model} on {len(windows.windows)} windows of {window} x {len(windows.channels)} "
             f"({', '.join(windows.channels)})"
         )
-        epochs = getattr(generator, "epochs", 1)
+        epochs = getattr(generator, "epochs", None) or getattr(getattr(generator, "generator", None), "epochs", 1)
         with training_progress(f"fit {model}", epochs) as progress:
             train_and_save(
                 windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress, train_rows=train_rows
             )
+        privacy = getattr(generator, "privacy_", None)
+        if privacy is not None:
+            console.print(privacy_summary(privacy, stride=stride, window=window))
         console.print(f"saved {out}")
+
+
+def privacy_summary(privacy: dict, *, stride: int, window: int) -> str:
+    """One paragraph on the DP guarantee a model was trained under."""
+    spent = privacy["epsilon_spent"]
+    eps = "inf (no noise)" if spent is None else f"{spent:.3g}"
+    text = (
+        f"DP-SGD: epsilon {eps} spent (target {privacy['epsilon_target']}), delta {privacy['delta']:g}, "
+        f"noise multiplier {privacy['noise_multiplier']:.3g}, clip norm {privacy['max_grad_norm']:g}, "
+        f"{privacy['steps']} steps at sample rate {privacy['sample_rate']:.3g} ({privacy['stop_reason']}); "
+        f"scaling bounds from {privacy['bounds_source']}. The unit of privacy is one window"
+    )
+    if stride < window:
+        text += f"; with stride {stride} a reading lies in up to {-(-window // stride)} windows"
+    return text + "."
 
 
 def sample(

@@ -30,11 +30,12 @@ def register_generator(name: str) -> Callable[[T], T]:
 
 
 def _load_builtin_generators() -> None:
-    # Importing the models package registers the built-in generators. Imported lazily so
-    # that the core layer stays free of torch.
+    # Importing the models package registers the built-in generators, and the privacy package
+    # the DP wrapper ("dp"). Imported lazily so that the core layer stays free of torch.
     import importlib
 
     importlib.import_module("geniot.models")
+    importlib.import_module("geniot.privacy")
 
 
 def generator_names() -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import GeniotError
 from geniot.core.registry import generator_class
+from geniot.privacy import DPGenerator  # importing registers "dp", so DP artifacts load
 from geniot.workflows.datasets import WindowSet, time_split_windows
 
 
@@ -20,8 +21,14 @@ def build_model(
     params: dict[str, Any] | None = None,
     max_minutes: float | None = None,
     seed: int | None = None,
+    epsilon: float | None = None,
+    delta: float = 1e-5,
 ) -> BaseGenerator:
-    """A generator from its registry name; ``max_minutes`` and ``seed`` go where the model has them."""
+    """A generator from its registry name; ``max_minutes`` and ``seed`` go where the model has them.
+
+    With ``epsilon`` the generator is wrapped in a :class:`~geniot.privacy.DPGenerator` that trains
+    it with DP-SGD within the (epsilon, delta) budget.
+    """
     cls = generator_class(name)
     accepted = {
         p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY
@@ -34,7 +41,12 @@ def build_model(
         params.setdefault("max_minutes", max_minutes)
     if seed is not None and "random_state" in accepted:
         params.setdefault("random_state", seed)
-    return cls(**params)
+    model = cls(**params)
+    if epsilon is not None:
+        if isinstance(model, DPGenerator):
+            raise GeniotError("the model is already a DP generator; set its epsilon in --params instead of --epsilon")
+        model = DPGenerator(generator=model, epsilon=float(epsilon), delta=float(delta), random_state=seed)
+    return model
 
 
 def parse_params(text: str | None) -> dict[str, Any]:
