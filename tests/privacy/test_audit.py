@@ -53,6 +53,22 @@ def test_partial_copying_is_flagged_by_the_attacker():
     assert result["verdict"] in ("warn", "fail")
 
 
+def test_a_shifted_holdout_is_not_taken_for_leakage():
+    # The unseen span sits higher (a trend): raw AUC is high for anything, copies or not.
+    shifted = HOLDOUT + 0.08
+    fresh = GaussianBaseline().fit(TRAIN).sample(400, random_state=0)
+    result = audit_privacy(TRAIN, fresh, shifted)
+    assert result["mia_auc"] > 0.6 and result["reference_mia_auc"] > 0.6
+    assert result["verdict"] == "pass" and "differ from the training windows" in result["verdict_text"]
+    rng = np.random.default_rng(2)
+    copies = TRAIN[rng.choice(len(TRAIN), 400)] + 0.01 * rng.standard_normal(TRAIN.shape)
+    assert audit_privacy(TRAIN, copies, shifted)["verdict"] == "fail"
+    # too different to tell anything: said so, unless copies are found
+    far = audit_privacy(TRAIN, fresh, HOLDOUT + 3.0)
+    assert far["verdict"] == "warn" and "inconclusive" in far["verdict_text"]
+    assert audit_privacy(TRAIN, copies, HOLDOUT + 3.0)["verdict"] == "fail"
+
+
 def test_auc_of_identical_distances_is_one_half():
     same = windows(50, 4)
     result = membership_inference_auc(same, same.copy(), windows(50, 5))
