@@ -34,7 +34,10 @@ def edge_venv(tmp_path_factory):
     venv = tmp_path_factory.mktemp("edge") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    result = subprocess.run([*pip, _pin("numpy"), _pin("onnxruntime")], capture_output=True, text=True)
+    # Without PYTHONPATH: a path inherited from outside would make pip find the project venv's
+    # numpy "already satisfied" and install nothing.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([*pip, _pin("numpy"), _pin("onnxruntime")], capture_output=True, text=True, env=env)
     if result.returncode != 0:
         pytest.skip(f"cannot install numpy/onnxruntime into a fresh venv: {result.stderr[-500:]}")
     return venv / "bin" / "python"
@@ -65,7 +68,7 @@ def test_edge_runtime_flags_injected_faults_without_torch(edge_venv, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "not JSON" in proc.stderr
-    no_torch = subprocess.run([str(edge_venv), "-c", "import torch"], capture_output=True)
+    no_torch = subprocess.run([str(edge_venv), "-c", "import torch"], capture_output=True, env=env)
     assert no_torch.returncode != 0  # the venv really has no torch
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     labels = faulty.labels.iloc[1440:]["anomaly"].to_numpy().astype(bool)[7 : 7 + len(out)]

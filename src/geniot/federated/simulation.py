@@ -56,14 +56,24 @@ def simulate(
 
         logging.getLogger("flwr").setLevel(logging.ERROR)
     # Workers train with one torch thread each: sites run side by side on the machine's cores.
+    # Flower's Ray backend also writes PYTHONPATH into this process's environment; both are put
+    # back afterwards so that nothing started later (a venv's pip, a subprocess) inherits them.
+    saved = {key: os.environ.get(key) for key in ("OMP_NUM_THREADS", "PYTHONPATH")}
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    run_simulation(
-        server_app=make_server_app(plan, progress=progress or (lambda event: None), sink=sink),
-        client_app=make_client_app([str(s) for s in sites]),
-        num_supernodes=len(sites),
-        backend_config=backend_config,
-        verbose_logging=verbose,
-    )
+    try:
+        run_simulation(
+            server_app=make_server_app(plan, progress=progress or (lambda event: None), sink=sink),
+            client_app=make_client_app([str(s) for s in sites]),
+            num_supernodes=len(sites),
+            backend_config=backend_config,
+            verbose_logging=verbose,
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     if not sink:
         raise FederationError("the simulation ended without a result (see the log above)")
     return sink[0]
