@@ -13,7 +13,6 @@ import time
 
 from geniot.ask.answer import Answer, say
 from geniot.ask.embedder import embed
-from geniot.ask.intents import INTENTS
 from geniot.ask.plant import PlantView
 from geniot.ask.router import OUT_OF_SCOPE, IntentRouter
 from geniot.ask.slots import SlotParser, Slots
@@ -121,6 +120,3 @@ def _de_reason(reason: str) -> str:
         "it is nearer to questions geniot cannot answer": "es ähnelt Fragen, die geniot nicht beantworten kann",
     }.get(reason, reason)
 
-
-def intent_descriptions() -> dict[str, str]:
-    return {name: spec["description"] for name, spec in INTENTS.items()}

@@ -16,7 +16,6 @@ class Tool:
     description: str
     run: Callable
     parameters: dict  # JSON schema of the arguments (the slots the intent uses)
-    required: tuple[str, ...] = ()
 
 
 _ASSETS = {"type": "array", "items": {"type": "string"}, "description": "asset names; omit for all assets"}
@@ -27,8 +26,8 @@ _RANGE = {
 }  # fmt: skip
 
 
-def _schema(**props) -> dict:
-    return {"type": "object", "properties": props, "additionalProperties": False}
+def _schema(required: tuple[str, ...] = (), **props) -> dict:
+    return {"type": "object", "properties": props, "required": list(required), "additionalProperties": False}
 
 
 TOOLS: dict[str, Tool] = {
@@ -37,8 +36,8 @@ TOOLS: dict[str, Tool] = {
         Tool("list_anomalies", "anomalies", "Anomaly events per asset in a time range, with the sensors that were off.",
              tools_data.anomalies, _schema(assets=_ASSETS, range=_RANGE)),
         Tool("signal_statistic", "stats", "A statistic (mean, max, min, std, median) of one signal per asset over a time range.",
-             tools_data.stats, _schema(assets=_ASSETS, signal=_SIGNAL, statistic={"type": "string", "enum": ["mean", "max", "min", "std", "median"]}, range=_RANGE),
-             ("signal",)),
+             tools_data.stats, _schema(("signal", "statistic"), assets=_ASSETS, signal=_SIGNAL,
+                                       statistic={"type": "string", "enum": ["mean", "max", "min", "std", "median"]}, range=_RANGE)),
         Tool("summarize", "summary", "A short summary of the data: readings, outages, anomaly events, trends.",
              tools_data.summary, _schema(assets=_ASSETS, signal=_SIGNAL, range=_RANGE)),
         Tool("fill_gaps", "impute", "Fill missing readings with each asset's generative model; writes a CSV with 90% intervals.",
@@ -46,9 +45,8 @@ TOOLS: dict[str, Tool] = {
         Tool("forecast", "forecast", "Forecast the next minutes/hours of a signal of one asset, with a 90% interval.",
              tools_model.forecast, _schema(assets=_ASSETS, signal=_SIGNAL, horizon_minutes={"type": "integer", "minimum": 1, "maximum": 10080})),
         Tool("what_if", "whatif", "Simulate an asset with its control (speed) changed by a percent or set to a value.",
-             tools_model.whatif, _schema(assets=_ASSETS, change={"type": "object", "properties": {
-                 "control": {"type": "string"}, "percent": {"type": "number"}, "value": {"type": "number"}}}),
-             ("change",)),
+             tools_model.whatif, _schema(("change",), assets=_ASSETS, change={"type": "object", "properties": {
+                 "control": {"type": "string"}, "percent": {"type": "number"}, "value": {"type": "number"}}})),
         Tool("remaining_life", "rul", "Remaining useful life per asset from the trend of its wear indicator.",
              tools_model.remaining_life, _schema(assets=_ASSETS)),
         Tool("synthesize", "synthesize", "Generate synthetic sensor windows from each asset's model; writes a CSV.",

@@ -167,17 +167,7 @@ class SensorStore:
     @_locked
     def events(self, asset: str | None = None, *, start=None, end=None, limit: int = 500) -> pd.DataFrame:
         """Anomaly events overlapping ``[start, end)``, newest first."""
-        clauses, params = [], []
-        if asset is not None:
-            clauses.append("asset = ?")
-            params.append(asset)
-        if start is not None:
-            clauses.append("end_ts >= ?")
-            params.append(_param_time(start))
-        if end is not None:
-            clauses.append("start_ts < ?")
-            params.append(_param_time(end))
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = self._filters(asset=asset, start=start, end=end, signals=None, first="start_ts", last="end_ts")
         return self._con.execute(
             f"SELECT * FROM events {where} ORDER BY start_ts DESC LIMIT ?", [*params, int(limit)]
         ).df()
@@ -295,17 +285,18 @@ class SensorStore:
             )
 
     @staticmethod
-    def _filters(*, asset, start, end, signals) -> tuple[str, list]:
-        """A WHERE clause built from fixed fragments, with every user value as a parameter."""
+    def _filters(*, asset, start, end, signals, first: str = "ts", last: str = "ts") -> tuple[str, list]:
+        """A WHERE clause built from fixed fragments, with every user value as a parameter.
+        Rows spanning ``first``..``last`` (events) match when they overlap ``[start, end)``."""
         clauses, params = [], []
         if asset is not None:
             clauses.append("asset = ?")
             params.append(asset)
         if start is not None:
-            clauses.append("ts >= ?")
+            clauses.append(f"{last} >= ?")
             params.append(_param_time(start))
         if end is not None:
-            clauses.append("ts < ?")
+            clauses.append(f"{first} < ?")
             params.append(_param_time(end))
         if signals is not None:
             clauses.append("list_contains(?, signal)")
