@@ -42,6 +42,7 @@ from geniot.federated.records import (
 )
 from geniot.federated.sites import SiteData, load_site
 from geniot.metrics import detection_counts
+from geniot.tasks.detector import anomaly_scores
 from geniot.tasks.thresholds import Threshold
 
 _MAX_ATTRIBUTION_WINDOWS = 2000
@@ -122,20 +123,11 @@ def global_generator(plan: FederatedPlan, arrays: dict[str, np.ndarray], config,
     return generator_from_payload(plan.model, plan.params, arrays, state)
 
 
-def _scores(generator, windows: np.ndarray) -> np.ndarray:
-    mask = ~np.isnan(windows)
-    out = np.full(len(windows), np.nan)
-    seen = mask.any(axis=(1, 2))
-    if seen.any():
-        out[seen] = -generator.score_samples(windows[seen], mask=mask[seen])
-    return out
-
-
 def handle_calibrate(data: SiteData, plan: FederatedPlan, arrays, config):
     app = flwr_app()
     gen = global_generator(plan, arrays, config, list(data.channels))
     windows = data.calibration_windows()
-    scores = np.concatenate([_scores(gen, w) for w in windows]) if windows else np.zeros(0)
+    scores = np.concatenate([anomaly_scores(gen, w) for w in windows]) if windows else np.zeros(0)
     finite = scores[np.isfinite(scores)]
     out = {"tail": site_tail(finite, int(config.get("tail_k", 0)))}
     if windows and bool(config.get("attribution", True)):

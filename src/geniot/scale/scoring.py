@@ -23,7 +23,7 @@ from geniot.core.exceptions import DataError, GeniotError
 from geniot.data.series import SensorSeries
 from geniot.scale.chunks import Chunk, plan_chunks
 from geniot.scale.engine import Progress, SerialEngine
-from geniot.tasks import AnomalyDetector, Detection, debounce, group_events
+from geniot.tasks import AnomalyDetector, Detection, debounce
 
 DEFAULT_CHUNK_STEPS = 10_000
 
@@ -103,17 +103,6 @@ def _join(detector: AnomalyDetector, pieces: list, series) -> Detection:
         flags = debounce(flags, merge_gap, min_steps)
         if detector.attribute != "all":
             top = [t if f else () for t, f in zip(top, flags, strict=True)]
-    gen = detector.generator_
-    names = list(getattr(gen, "metadata_", {}).get("channels") or [f"ch{j}" for j in range(gen.n_channels_)])
     timestamps = series.timestamps if isinstance(series, SensorSeries) else None
-    events = group_events(
-        flags,
-        scores,
-        channel_z=channel_z,
-        channels=names,
-        timestamps=timestamps,
-        merge_gap=merge_gap,
-        min_steps=min_steps,
-        top_k=int(detector.top_k),
-    )
+    events = detector.events_of(flags, scores, channel_z, timestamps)
     return Detection(scores, flags, float(detector.threshold_.value), channel_z, top, events, timestamps)

@@ -210,14 +210,7 @@ class AnomalyDetector:
     def window_scores(self, windows: np.ndarray) -> np.ndarray:
         """Anomaly score of each window (n, t, c) (NaN = gap): minus the generator's score.
         A window with nothing observed scores NaN."""
-        gen = fitted_generator(self.generator_, "AnomalyDetector")
-        windows = np.asarray(windows, dtype=np.float64)
-        mask = ~np.isnan(windows)
-        out = np.full(len(windows), np.nan)
-        seen = mask.any(axis=(1, 2))
-        if seen.any():
-            out[seen] = -gen.score_samples(windows[seen], mask=mask[seen])
-        return out
+        return anomaly_scores(fitted_generator(self.generator_, "AnomalyDetector"), windows)
 
     def channel_z(self, windows: np.ndarray) -> np.ndarray:
         """Each sensor's surprise given the others, in normal-data z units: (n, c)."""
@@ -278,20 +271,27 @@ class AnomalyDetector:
                 channel_z = z[index]
         if int(self.min_event_steps) > 1 or int(self.merge_gap) > 0:
             flags = debounce(flags, int(self.merge_gap), int(self.min_event_steps))
-        names = model_channels(self.generator_) or [f"ch{j}" for j in range(n_channels)]
+        names = self.channel_names(n_channels)
         top = [self._top(z_row, names) if (flag or self.attribute == "all") else () for z_row, flag in zip(channel_z, flags, strict=True)]
         timestamps = X.timestamps if isinstance(X, SensorSeries) else None
-        events = group_events(
+        events = self.events_of(flags, scores, channel_z, timestamps)
+        return Detection(scores, flags, threshold, channel_z, top, events, timestamps)
+
+    def channel_names(self, n_channels: int) -> list[str]:
+        return model_channels(self.generator_) or [f"ch{j}" for j in range(n_channels)]
+
+    def events_of(self, flags: np.ndarray, scores: np.ndarray, channel_z: np.ndarray, timestamps=None) -> list[Event]:
+        """Events of final (already debounced) flags, with this detector's grouping settings."""
+        return group_events(
             flags,
             scores,
             channel_z=channel_z,
-            channels=names,
+            channels=self.channel_names(channel_z.shape[1]),
             timestamps=timestamps,
             merge_gap=int(self.merge_gap),
             min_steps=int(self.min_event_steps),
             top_k=int(self.top_k),
         )
-        return Detection(scores, flags, threshold, channel_z, top, events, timestamps)
 
     def _top(self, z_row: np.ndarray, names: list[str]) -> tuple[str, ...]:
         if not np.isfinite(z_row).any():
@@ -347,3 +347,16 @@ def _n_channels(x) -> int:
     if arr.ndim != 2:
         raise DataError(f"a series must be shaped (n_steps, n_channels), got {arr.shape}")
     return arr.shape[1]
+
+
+def anomaly_scores(generator: BaseGenerator, windows: np.ndarray) -> np.ndarray:
+    """Minus the generator's score of each window (n, t, c) (NaN = gap); a window with nothing
+    observed scores NaN. What a detector scores, also used where no detector exists yet (the
+    federated calibration)."""
+    windows = np.asarray(windows, dtype=np.float64)
+    mask = ~np.isnan(windows)
+    out = np.full(len(windows), np.nan)
+    seen = mask.any(axis=(1, 2))
+    if seen.any():
+        out[seen] = -generator.score_samples(windows[seen], mask=mask[seen])
+    return out
