@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from geniot.core.names import InvalidNameError, check_name, is_valid_name, path_under, safe_component
+from geniot.core.names import (
+    InvalidNameError,
+    check_name,
+    is_valid_name,
+    path_under,
+    safe_component,
+)
 
 GOOD = ["P-1", "bearing_temp_c", "speed rpm", "site:a", "x", "_hidden", "model.v2", "a" * 128]
 BAD = [".", "..", "...", "", "a/b", "a\\b", "../x", "x\n", "a\x00b", "tab\tname", " lead", "trail ", "end.",
