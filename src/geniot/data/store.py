@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS events (
     id VARCHAR PRIMARY KEY, asset VARCHAR NOT NULL, start_ts TIMESTAMP NOT NULL, end_ts TIMESTAMP NOT NULL,
     peak_ts TIMESTAMP NOT NULL, peak_score DOUBLE, threshold DOUBLE, top_sensors VARCHAR, is_open BOOLEAN
 );
+CREATE TABLE IF NOT EXISTS audit (
+    ts TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL, target VARCHAR, detail VARCHAR
+);
 CREATE TABLE IF NOT EXISTS fills (
     ts TIMESTAMP NOT NULL, asset VARCHAR NOT NULL, signal VARCHAR NOT NULL, value DOUBLE, lower DOUBLE,
     upper DOUBLE, PRIMARY KEY (asset, signal, ts)
@@ -155,6 +158,17 @@ class SensorStore:
     @_locked
     def count_dead_letters(self) -> int:
         return int(self._row("SELECT count(*) FROM dead_letters")[0])
+
+    @_locked
+    def record_audit(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
+        """Keep one write (who, what, on what, when) in the audit table."""
+        self._con.execute(
+            "INSERT INTO audit VALUES (now()::TIMESTAMP, ?, ?, ?, ?)", [actor[:128], action[:128], target[:512], detail[:2048]]
+        )
+
+    @_locked
+    def audit_log(self, limit: int = 100) -> pd.DataFrame:
+        return self._con.execute("SELECT * FROM audit ORDER BY ts DESC LIMIT ?", [int(limit)]).df()
 
     @_locked
     def upsert_event(self, event: dict) -> None:

@@ -41,3 +41,24 @@ def allow_read(
     if service.settings.open_reads:
         return
     require_token(credentials, service)
+
+
+# Scoped access (read / ingest / admin). For now every scope is the one token; the access work
+# replaces these with scoped tokens. Routers depend on these names.
+def require_ingest(
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    service: PlantService = Depends(get_service),
+) -> None:
+    require_token(credentials, service)
+
+
+def require_admin(
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    service: PlantService = Depends(get_service),
+) -> None:
+    require_token(credentials, service)
+
+
+def request_actor(request: Request) -> str:
+    """Who made the request, for the audit table (the token's name once tokens are scoped)."""
+    return "token" if request.headers.get("authorization") else "anonymous"
