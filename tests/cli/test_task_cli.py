@@ -93,6 +93,15 @@ def test_detect_needs_calibration_and_says_so(files, tmp_path):
     assert result.exit_code == 2 and "window" in result.output
 
 
+def test_detect_on_a_missing_or_foreign_folder_says_no_model(files, tmp_path):
+    _, _, wide_csv, _, _ = files
+    result = run("detect", tmp_path / "nope", wide_csv, "--out", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "no model at" in result.output and "calibration" not in result.output
+    (tmp_path / "empty").mkdir()
+    result = run("detect", tmp_path / "empty", wide_csv, "--train-rows", "100", "--out", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "not a geniot model folder" in result.output
+
+
 def test_wrong_channels_for_the_artifact(files, tmp_path):
     _, _, wide_csv, art, wide = files
     other = tmp_path / "other.csv"

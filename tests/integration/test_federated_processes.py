@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,39 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=15)
 
 
+def _processes_naming(paths) -> list[str]:
+    """Command lines of running processes that name any of ``paths`` (a site's SuperNode does)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "supernode" in cmdline and any(str(Path(p).resolve()) in cmdline for p in paths):
+            found.append(cmdline)
+    return found
+
+
+def test_a_killed_join_leaves_no_supernode_behind(tmp_path):
+    sites = write_simulated_sites(tmp_path / "sites", 1, days=1, seed=2)
+    join = _start(["fl", "join", "--site", str(sites[0]), "--superlink", f"127.0.0.1:{free_port()}"], tmp_path / "join.log")
+    try:
+        deadline = time.monotonic() + 60
+        while not _processes_naming(sites) and time.monotonic() < deadline and join.poll() is None:
+            time.sleep(0.3)
+        assert _processes_naming(sites), (tmp_path / "join.log").read_text()[-2000:]
+        join.send_signal(signal.SIGTERM)  # only the join process, as a user's `kill PID` would
+        join.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while _processes_naming(sites) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _processes_naming(sites) == []
+    finally:
+        _stop(join)
+
+
 def test_two_supernodes_on_loopback_reach_the_centralized_detector(tmp_path):
     sites = write_simulated_sites(tmp_path / "sites", 2, days=1, seed=1)
     out, port = tmp_path / "model", free_port()
@@ -57,6 +91,17 @@ def test_two_supernodes_on_loopback_reach_the_centralized_detector(tmp_path):
             serve.wait(timeout=240)
         except subprocess.TimeoutExpired:
             pytest.fail("the federation did not finish:\n" + (tmp_path / "serve.log").read_text()[-3000:])
+        # Each site leaves by itself once the coordinator says the run is over, and leaves no
+        # SuperNode or ClientApp process behind.
+        for k, proc in enumerate(joins):
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"fl join {k} did not exit after the run:\n" + (tmp_path / f"join{k}.log").read_text()[-3000:])
+            join_log = (tmp_path / f"join{k}.log").read_text()
+            assert proc.returncode == 0, join_log[-3000:]
+            assert "the run is over" in join_log
+        assert _processes_naming(sites) == []
     finally:
         for proc in [serve, *joins]:
             _stop(proc)

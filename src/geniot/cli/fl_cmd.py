@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -181,20 +180,44 @@ def join(
     superlink: str = typer.Option("127.0.0.1:9092", "--superlink", help="HOST:PORT of the SuperLink (`geniot fl serve`)"),
     port: int = typer.Option(0, "--port", help="local port of this SuperNode's app API (0 = any free port)"),
     work: Path | None = typer.Option(None, "--work", help="folder for this SuperNode's Flower home (default: a temporary one)"),
+    gone_after: float = typer.Option(30.0, "--leave-after", help="leave when the coordinator has been unreachable this many seconds"),
 ) -> None:
-    """Join a federation as a site (a Flower SuperNode); the data stays here, only weights and sums go out."""
+    """Join a federation as a site (a Flower SuperNode) until its run is over; the data stays here,
+    only weights and sums go out. Stops the SuperNode and its processes when it exits (also on
+    Ctrl-C or SIGTERM)."""
     with user_errors():
-        from geniot.federated.deployment import flower_env, free_port, supernode_command
+        import signal
+
+        from geniot.federated.deployment import free_port, join_federation
         from geniot.federated.sites import load_site
 
         data = load_site(site, window=2)  # read it once here: a bad file fails now, with its name
         console.print(f"site {site}: {len(data.series)} series, channels {', '.join(data.channels)}")
         console.print(f"joining the federation at {superlink} (Ctrl-C to leave)")
+
+        def leave(signum, frame):  # SIGTERM: leave through the same clean-up as Ctrl-C
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, leave)
         with tempfile.TemporaryDirectory(prefix="geniot-node-") as tmp:
             home = Path(work) if work else Path(tmp)
-            cmd = supernode_command(str(site), superlink, port or free_port())
             try:
-                code = subprocess.run(cmd, env=flower_env(home), check=False).returncode
+                outcome = join_federation(str(site), superlink, home, port=port or free_port(), gone_after_s=gone_after,
+                                          on_state=lambda text: console.print(text))  # fmt: skip
             except KeyboardInterrupt:
-                code = 0
-        raise typer.Exit(code=code)
+                console.print("left the federation (interrupted); the SuperNode is stopped")
+                raise typer.Exit(code=130) from None
+            if outcome.how == "node_exited":
+                log = home / "supernode.log"
+                tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
+                console.print(f"[red]the SuperNode exited with code {outcome.code}[/red]\n{tail}", highlight=False, markup=False)
+                raise typer.Exit(code=outcome.code or 1)
+        if outcome.how == "done":
+            final = (outcome.summary or {}).get("final", {})
+            figures = "  ".join(f"{k} {final[k]:.4g}" for k in ("f1", "far", "mar", "threshold") if isinstance(final.get(k), (int, float)))
+            console.print(f"the run is over ({(outcome.summary or {}).get('sites', '?')} sites){': ' + figures if figures else ''}; "
+                          f"the coordinator saved the model to {(outcome.summary or {}).get('out')}")  # fmt: skip
+            return
+        if outcome.how == "coordinator_gone":
+            console.print(f"[red]the coordinator at {superlink} has been unreachable for {gone_after:.0f} s before the run ended; leaving[/red]")
+            raise typer.Exit(code=1)

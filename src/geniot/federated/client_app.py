@@ -10,7 +10,8 @@ Messages (``message_type``) and what goes back — never a window, only sums, we
 * ``query.calibrate``: the largest anomaly scores of the site's calibration windows under the global
   model (for the pooled threshold), a summary of each sensor's surprise, and the held-out loss;
 * ``evaluate``: flag counts (TP, FP, FN, TN) of the calibrated global detector on the site's
-  labelled test rows, and the held-out loss.
+  labelled test rows, and the held-out loss;
+* ``query.done``: the run is over (with its final figures); nothing goes back.
 
 The site is ``node_config["site"]`` (a path on the SuperNode's machine, ``geniot fl join --site``)
 or, in the simulation, the ``partition-id``-th of the sites the simulation was given.
@@ -19,6 +20,7 @@ or, in the simulation, the ``partition-id``-th of the sites the simulation was g
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +48,7 @@ from geniot.tasks.detector import anomaly_scores
 from geniot.tasks.thresholds import Threshold
 
 _MAX_ATTRIBUTION_WINDOWS = 2000
+DONE_FILE_ENV = "GENIOT_FL_DONE_FILE"  # set by `geniot fl join`: where the run's summary goes
 _CACHE: dict[tuple, SiteData] = {}
 
 
@@ -212,6 +215,14 @@ def make_client_app(sites: list[str] | None = None):
     @app.evaluate()
     def evaluate(message, context):
         return run(message, context, lambda d, p, a, c, ctx: handle_evaluate(d, p, a, c))
+
+    @app.query("done")
+    def done(message, context):
+        # The run is over: leave its summary where `geniot fl join` looks (it then stops this node).
+        target = os.environ.get(DONE_FILE_ENV)
+        if target:
+            Path(target).write_text(str(message.content["config"]["summary"]))
+        return flwr_app().Message(flwr_app().RecordDict({}), reply_to=message)
 
     return app
 

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from geniot.core.exceptions import MissingExtraError
@@ -133,6 +134,61 @@ def supernode_command(site: str, superlink: str, port: int) -> list[str]:
 def start_supernode(work: Path, site: str, *, superlink: str, port: int, log: Path | None = None) -> subprocess.Popen:
     home = work / f"supernode-{port}-home"
     return _popen(supernode_command(site, superlink, port), flower_env(home), log)
+
+
+@dataclass
+class JoinOutcome:
+    """How a site's part in a federation ended: ``done`` (the coordinator said the run is over,
+    ``summary`` holds its final figures), ``coordinator_gone`` or ``node_exited`` (with its code)."""
+
+    how: str
+    summary: dict | None = None
+    code: int = 0
+
+
+def _reachable(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def join_federation(site: str, superlink: str, home: Path, *, port: int, gone_after_s: float = 30.0,
+                    poll_s: float = 0.5, on_state=None) -> JoinOutcome:  # fmt: skip
+    """Run this site's SuperNode until the run is over, then stop it and every process it started.
+
+    A SuperNode on its own waits for runs forever; geniot's ServerApp tells each site when its run
+    is over (``query.done``), and the ClientApp leaves the summary in a file this loop watches. If
+    the coordinator's port stays closed for ``gone_after_s`` after it was reachable, the site
+    leaves too (the coordinator stopped or crashed) and says so. ``on_state(text)`` hears changes.
+    """
+    from geniot.federated.client_app import DONE_FILE_ENV
+
+    home.mkdir(parents=True, exist_ok=True)
+    done_file = home / "run-done.json"
+    done_file.unlink(missing_ok=True)
+    env = {**flower_env(home), DONE_FILE_ENV: str(done_file)}
+    node = _popen(supernode_command(site, superlink, port), env, home / "supernode.log")
+    seen, closed_since = False, None
+    try:
+        while True:
+            if done_file.is_file():
+                return JoinOutcome("done", json.loads(done_file.read_text()))
+            if node.poll() is not None:
+                return JoinOutcome("node_exited", code=int(node.returncode))
+            if _reachable(superlink):
+                if not seen and on_state is not None:
+                    on_state(f"connected to the coordinator at {superlink}")
+                seen, closed_since = True, None
+            elif seen:
+                closed_since = closed_since or time.monotonic()
+                if time.monotonic() - closed_since > gone_after_s:
+                    return JoinOutcome("coordinator_gone")
+            time.sleep(poll_s)
+    finally:
+        stop(node)  # its whole process group: the SuperNode and the ClientApp processes it started
 
 
 def submit_run(work: Path, plan: FederatedPlan, *, host: str, port: int) -> subprocess.Popen:

@@ -21,6 +21,8 @@ def format_event(event: dict) -> str:
             if key in event:
                 parts.append(f"{key} {event[key]:.4g}")
         return "geniot: " + "  ".join(parts)
+    if phase == "warning":
+        return f"geniot: warning: {event['message']}"
     if phase == "done":
         return f"geniot: done; model saved to {event.get('out') or '(not saved)'}"
     return f"geniot: {event}"

@@ -241,7 +241,17 @@ class Federation:
             self.outcome.out = str(out)
             (out / RESULT_FILE).write_text(json.dumps(self.outcome.to_dict(), indent=2))
         self.emit({"phase": "done", **self.outcome.final, "out": self.outcome.out})
+        self.tell_sites_done()
         return self.outcome
+
+    def tell_sites_done(self) -> None:
+        """Tell every site the run is over (with the final figures), so `geniot fl join` can stop
+        its SuperNode and exit; a site that has already left does not fail the run."""
+        summary = json.dumps({"final": self.outcome.final, "out": self.outcome.out, "sites": len(self.nodes)})
+        try:
+            ask(self.grid, self.nodes, "query.done", flwr_app().ConfigRecord({"summary": summary}), timeout_s=30.0)
+        except Exception as exc:  # noqa: BLE001 - the model is saved; say it and go on
+            self.emit({"phase": "warning", "message": f"not every site heard that the run is over: {exc}"})
 
 
 def summed_counts(records: list) -> dict:
