@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from geniot.cli.main import app
+from geniot.core import BaseGenerator
 
 runner = CliRunner()
 
@@ -41,7 +43,8 @@ def test_fit_sample_evaluate(plant_csv, tmp_path):
     result = run("sample", art, "--n", "50", "--out", synth)
     assert result.exit_code == 0, result.output
     arr = np.load(synth, allow_pickle=False)
-    assert arr.shape == (50, 16, 7) or arr.shape[:2] == (50, 16)
+    n_signals = len(set(pd.read_csv(plant_csv)["signal"]))  # the long file's signals are the channels
+    assert arr.shape == (50, 16, n_signals)
 
     report = tmp_path / "r.html"
     result = run("evaluate", plant_csv, synth, "--window", "16", "--model", art, "--out", report, "--json")
@@ -67,6 +70,10 @@ def test_fit_torch_model_with_params(plant_csv, tmp_path):
     result = run("fit", plant_csv, "--model", "diffusion", "--window", "8", "--stride", "8", "--out", art, "--params", params)
     assert result.exit_code == 0, result.output
     assert (art / "weights.pt").is_file()
+    spec = json.loads((art / "spec.json").read_text())
+    assert {k: spec["params"][k] for k in json.loads(params)} == json.loads(params)
+    model = BaseGenerator.load(art)
+    assert model.d_model == 16 and model.n_layers == 1 and len(model.history_) == 1  # one epoch, as asked
 
 
 def test_bad_input_gives_one_clear_line(tmp_path):

@@ -308,7 +308,8 @@ def test_spikes_are_large_and_isolated() -> None:
 
 def test_cavitation_drops_flow_and_pressure_and_shakes() -> None:
     f, c = _faulty_and_clean("cavitation")
-    assert _episodes(f.plant, "cavitation") is not None
+    episodes = _episodes(f.plant, "cavitation")
+    assert (episodes["n_rows"] > 0).all() and (episodes["end"] > episodes["start"]).all()
     for asset in f.plant.assets():
         on = _labelled(f.plant, asset, "cavitation")
         if not on.any():

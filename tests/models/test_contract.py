@@ -115,6 +115,47 @@ def test_impute_keeps_observed_values_bit_for_bit(fitted):
         assert np.array_equal(d[mask], X[:6][mask])
 
 
+def test_the_models_own_impute_fills_gaps_with_values_in_the_data_range(fitted):
+    """``impute`` copies observed values back, so check what the model's ``_impute`` itself
+    returns at the gaps: the right shape, finite, in (a margin around) the training range, varying
+    between draws, and deterministic under ``random_state``."""
+    _, model, X = fitted
+    if not model.can_impute:
+        return
+    rng = np.random.default_rng(1)
+    mask = rng.random(X[:6].shape) > 0.3
+    holed = np.where(mask, X[:6], np.nan)
+    raw = np.asarray(model._impute(holed, mask, 3, 0), dtype=np.float64)
+    assert raw.shape == (3,) + X[:6].shape
+    gaps = raw[:, ~mask]
+    assert np.isfinite(gaps).all()
+    lo, hi = X.min(axis=(0, 1)), X.max(axis=(0, 1))
+    span = hi - lo
+    channel = np.broadcast_to(np.arange(X.shape[2]), X[:6].shape)[~mask]
+    assert (gaps >= (lo - span)[channel]).all() and (gaps <= (hi + span)[channel]).all()
+    assert not np.allclose(raw[0][~mask], raw[1][~mask])  # draws, not one value repeated
+    np.testing.assert_array_equal(raw, np.asarray(model._impute(holed, mask, 3, 0), dtype=np.float64))
+
+
+def test_gaussian_imputation_is_the_exact_conditional_mean():
+    """Oracle: the Gaussian baseline's mean imputation equals the conditional mean of its own
+    fitted normal, computed here with plain numpy."""
+    model = make("gaussian").fit(windows(n=200))
+    X = windows(n=4, seed=7)
+    mask = np.ones(X.shape, dtype=bool)
+    mask[:, 3:6, 1] = False
+    draws = model.impute(np.where(mask, X, np.nan), mask, n_draws=400, random_state=0)
+    d = X[0].size
+    mean, cov = model.mean_[:d], model.covariance_[:d, :d]  # over standardised, flattened windows
+    center, scale = np.tile(model.channel_mean_, X.shape[1]), np.tile(model.channel_std_, X.shape[1])
+    for i in range(len(X)):
+        z, m = (X[i].ravel() - center) / scale, mask[i].ravel()
+        o, g = np.flatnonzero(m), np.flatnonzero(~m)
+        expected = mean[g] + cov[np.ix_(g, o)] @ np.linalg.solve(cov[np.ix_(o, o)], z[o] - mean[o])
+        got = (draws[:, i].reshape(400, -1)[:, g].mean(axis=0) - center[g]) / scale[g]
+        np.testing.assert_allclose(got, expected, atol=0.1)
+
+
 def test_score_samples_follows_the_likelihood_tag(fitted):
     _, model, X = fitted
     if model.tags.likelihood == "none":
@@ -209,7 +250,16 @@ def test_clear_errors_on_bad_input(fitted):
 
 
 def test_params_round_trip_and_clone(fitted):
-    _, model, _ = fitted
+    name, model, X = fitted
+    before = model.sample(3, random_state=5)
     clone = model.clone()
-    assert clone.get_params() == model.get_params()
-    assert not clone.is_fitted
+    assert type(clone) is type(model) and clone is not model
+    assert clone.get_params() == model.get_params() and not clone.is_fitted
+    # A clone shares no state: mutating or fitting it leaves the original as it was.
+    for value in clone.get_params().values():
+        if isinstance(value, (dict, list)):
+            assert all(value is not v for v in model.get_params().values())
+    clone.fit(X[::-1] + 1.0)
+    np.testing.assert_array_equal(model.sample(3, random_state=5), before)
+    rebuilt = build_generator({"name": name, "params": json.loads(json.dumps(model.get_params()))})
+    assert rebuilt.get_params() == model.get_params()  # params survive a JSON spec
