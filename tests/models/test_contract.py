@@ -19,6 +19,7 @@ TINY = {
     "vae": {"epochs": 2, "batch_size": 16},
     "gan": {"epochs": 2, "batch_size": 16},
     "diffusion": {"epochs": 2, "batch_size": 16, "d_model": 16, "n_layers": 1, "timesteps": 20, "sampling_steps": 5},
+    "flow": {"epochs": 2, "batch_size": 16, "n_layers": 2, "hidden": 16, "impute_steps": 10},
     "dp": {"generator": {"name": "vae", "params": {"epochs": 2, "batch_size": 16}}, "epsilon": 10.0, "delta": 1e-3},
 }
 
@@ -46,7 +47,7 @@ def fitted(request):
 
 
 def test_every_builtin_is_registered():
-    assert {"gaussian", "vae", "gan", "diffusion"} <= set(NAMES)
+    assert {"gaussian", "vae", "gan", "diffusion", "flow"} <= set(NAMES)
 
 
 def test_fit_sets_learned_state(fitted):

@@ -8,10 +8,11 @@ __all__ = ["GaussianBaseline"]
 # torch-free install (the edge runtime) can still use the Gaussian baseline.
 try:  # pragma: no cover - exercised by the environment, not by logic
     from geniot.models.diffusion import DiffusionGenerator  # noqa: F401
+    from geniot.models.flow import FlowGenerator  # noqa: F401
     from geniot.models.gan import WGANGenerator  # noqa: F401
     from geniot.models.vae import TimeVAE  # noqa: F401
 except ModuleNotFoundError as exc:
     if exc.name != "torch":
         raise
 else:
-    __all__ += ["DiffusionGenerator", "TimeVAE", "WGANGenerator"]
+    __all__ += ["DiffusionGenerator", "FlowGenerator", "TimeVAE", "WGANGenerator"]
