@@ -9,7 +9,9 @@
 Windows are channel-last float arrays in the data's own units; every model scales inside.
 Persistence is a folder: ``spec.json`` (registry name, params, version), ``state.json``
 (fitted statistics), ``arrays.npz`` (numeric state, loaded with ``allow_pickle=False``) and,
-for torch models, ``weights.pt`` (a state_dict loaded with ``weights_only=True``).
+for torch models, ``weights.pt`` (a state_dict loaded with ``weights_only=True``). Under the
+folder lies the same thing in memory, :class:`ModelState` (``get_state`` / ``from_state``): what
+federated messages carry without temporary folders.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,6 +36,17 @@ def _version() -> str:
     from geniot import __version__
 
     return __version__
+
+
+@dataclass
+class ModelState:
+    """A fitted generator in memory: the JSON of ``spec.json`` and ``state.json``, the numeric
+    arrays of ``arrays.npz`` and, for torch models, the module's weights as numpy arrays."""
+
+    spec: dict[str, Any]
+    state: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray] | None = None
 
 
 class BaseGenerator:
@@ -215,15 +229,26 @@ class BaseGenerator:
         """Fitted state as (JSON-able dict, numeric arrays)."""
         return {}, {}
 
-    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> None:
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray], weights: dict[str, np.ndarray] | None) -> None:
         pass
 
+    def _get_weights(self) -> dict[str, np.ndarray] | None:
+        """A torch module's weights as numpy arrays (None for models without one)."""
+        return None
+
+    # Weight files are the torch models' business (core never imports torch).
+    @classmethod
+    def _write_weights(cls, file: Path, weights: dict[str, np.ndarray]) -> None:
+        raise ArtifactError(f"{cls.__name__} has no weights to write")
+
+    @classmethod
+    def _read_weights(cls, folder: Path) -> dict[str, np.ndarray] | None:
+        return None
+
     # ---------------------------------------------------------------- persistence
-    def save(self, path) -> Path:
-        """Write the fitted model to folder ``path`` (created if needed)."""
+    def get_state(self) -> ModelState:
+        """The fitted model in memory (what ``save`` writes)."""
         self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         state, arrays = self._get_state()
         common = {
             "n_channels_": int(self.n_channels_),
@@ -239,14 +264,40 @@ class BaseGenerator:
             "geniot_version": _version(),
             "tags": self.tags.to_dict(),
         }
-        (path / "spec.json").write_text(json.dumps(spec, indent=2))
-        (path / "state.json").write_text(json.dumps({**common, **state}, indent=2))
-        np.savez(path / "arrays.npz", **arrays)
-        self._save_weights(path)
-        return path
+        return ModelState(spec, {**common, **state}, dict(arrays), self._get_weights())
 
-    def _save_weights(self, path: Path) -> None:
-        pass
+    @staticmethod
+    def from_state(model_state: ModelState, *, where: str = "model state") -> BaseGenerator:
+        """A fitted generator from :meth:`get_state`'s result (what ``load`` reads)."""
+        from geniot.core.registry import generator_class
+
+        spec, state = model_state.spec, model_state.state
+        if spec.get("format") != ARTIFACT_FORMAT:
+            raise ArtifactError(f"{where}: unsupported artifact format {spec.get('format')!r}")
+        missing = [k for k in ("n_channels_", "n_steps_") if k not in state]
+        if missing:
+            raise ArtifactError(f"{where}: the state lacks {missing}")
+        cls = generator_class(spec["name"])
+        model = cls(**spec.get("params", {}))
+        model.n_steps_ = int(state["n_steps_"])
+        model.n_conditions_ = int(state.get("n_conditions_", 0))
+        model.history_ = list(state.get("history_", []))
+        model.metadata_ = dict(state.get("metadata_", {}))
+        model._set_state(state, model_state.arrays, model_state.weights)
+        model.n_channels_ = int(state["n_channels_"])
+        return model
+
+    def save(self, path) -> Path:
+        """Write the fitted model to folder ``path`` (created if needed)."""
+        model_state = self.get_state()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "spec.json").write_text(json.dumps(model_state.spec, indent=2))
+        (path / "state.json").write_text(json.dumps(model_state.state, indent=2))
+        np.savez(path / "arrays.npz", **model_state.arrays)
+        if model_state.weights is not None:
+            type(self)._write_weights(path / "weights.pt", model_state.weights)
+        return path
 
     @staticmethod
     def load(path) -> BaseGenerator:
@@ -260,18 +311,11 @@ class BaseGenerator:
         try:
             spec = json.loads(spec_file.read_text())
             state = json.loads((path / "state.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+            with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError; so is a bad npz
             raise ArtifactError(f"{path}: unreadable model files ({exc})") from exc
-        if spec.get("format") != ARTIFACT_FORMAT:
-            raise ArtifactError(f"{path}: unsupported artifact format {spec.get('format')!r}")
-        cls = generator_class(spec["name"])
-        model = cls(**spec.get("params", {}))
-        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        model.n_steps_ = int(state["n_steps_"])
-        model.n_conditions_ = int(state["n_conditions_"])
-        model.history_ = list(state.get("history_", []))
-        model.metadata_ = dict(state.get("metadata_", {}))
-        model._set_state(state, arrays, path)
-        model.n_channels_ = int(state["n_channels_"])
-        return model
+        if not isinstance(spec, dict) or "name" not in spec or not isinstance(state, dict):
+            raise ArtifactError(f"{path}: spec.json or state.json is not a geniot model description")
+        weights = generator_class(spec["name"])._read_weights(path)
+        return BaseGenerator.from_state(ModelState(spec, state, arrays, weights), where=str(path))

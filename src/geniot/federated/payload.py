@@ -1,9 +1,8 @@
 """A fitted generator as flat numeric arrays plus JSON state, and back: what travels in messages.
 
-Any generator round-trips through its own artifact format (``save`` into a temporary folder,
-``BaseGenerator.load`` out of one), so the federation needs no per-model code and never
-unpickles: arrays come from ``arrays.npz`` (``allow_pickle=False``) and torch weights from
-``weights.pt`` (``weights_only=True``). Keys are prefixed so one flat record holds both:
+Any generator round-trips through its in-memory state (``get_state`` / ``BaseGenerator.from_state``,
+the same pieces ``save`` and ``load`` write and read), so the federation needs no per-model code,
+no temporary folders, and never unpickles: only plain numeric arrays and JSON travel. Keys are prefixed so one flat record holds both:
 ``w.<name>`` for a torch module's state_dict entries, ``a.<name>`` for the fitted arrays
 (scaler, Gaussian moments, ...). FedAvg averages the whole record, which is right for weights and,
 weighted by windows, for per-site statistics such as a channel mean.
@@ -12,13 +11,11 @@ weighted by windows, for per-site statistics such as a channel mean.
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from geniot.core.base import ARTIFACT_FORMAT, BaseGenerator
+from geniot.core.base import ARTIFACT_FORMAT, BaseGenerator, ModelState
 from geniot.core.exceptions import ArtifactError
 from geniot.core.registry import generator_class
 
@@ -45,43 +42,28 @@ def arrays_to_weights(arrays: dict[str, np.ndarray]) -> dict:
 
 def generator_payload(generator: BaseGenerator) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """``(arrays, state)`` of a fitted generator: prefixed arrays and its ``state.json`` content."""
-    with tempfile.TemporaryDirectory(prefix="geniot-fl-") as tmp:
-        folder = generator.save(Path(tmp) / "model")
-        state = json.loads((folder / "state.json").read_text())
-        with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
-            arrays = {ARRAY_PREFIX + k: npz[k].copy() for k in npz.files}
-        weights = folder / "weights.pt"
-        if weights.is_file():
-            import torch
-
-            arrays.update(weights_to_arrays(torch.load(weights, map_location="cpu", weights_only=True)))
-    return arrays, state
+    model = generator.get_state()
+    arrays = {ARRAY_PREFIX + k: np.array(v, copy=True) for k, v in model.arrays.items()}
+    if model.weights is not None:
+        arrays.update({WEIGHT_PREFIX + k: np.array(v, copy=True) for k, v in model.weights.items()})
+    return arrays, json.loads(json.dumps(model.state))  # plain JSON, as a message carries it
 
 
 def generator_from_payload(
     name: str, params: dict[str, Any], arrays: dict[str, np.ndarray], state: dict[str, Any]
 ) -> BaseGenerator:
-    """Rebuild a fitted generator from :func:`generator_payload`'s pieces (through its loader)."""
+    """Rebuild a fitted generator from :func:`generator_payload`'s pieces (through ``from_state``)."""
     cls = generator_class(name)
     missing = [k for k in ("n_channels_", "n_steps_") if k not in state]
     if missing:
         raise ArtifactError(f"federated model state lacks {missing}")
     from geniot import __version__
 
-    with tempfile.TemporaryDirectory(prefix="geniot-fl-") as tmp:
-        folder = Path(tmp)
-        spec = {"format": ARTIFACT_FORMAT, "name": name, "params": params, "geniot_version": __version__, "tags": cls.tags.to_dict()}
-        full_state = {"n_conditions_": 0, "history_": [], "metadata_": {}, **state}
-        (folder / "spec.json").write_text(json.dumps(spec))
-        (folder / "state.json").write_text(json.dumps(full_state))
-        plain = {k[len(ARRAY_PREFIX) :]: v for k, v in arrays.items() if k.startswith(ARRAY_PREFIX)}
-        np.savez(folder / "arrays.npz", **plain)
-        weights = arrays_to_weights(arrays) if any(k.startswith(WEIGHT_PREFIX) for k in arrays) else None
-        if weights is not None:
-            import torch
-
-            torch.save(weights, folder / "weights.pt")
-        return BaseGenerator.load(folder)
+    spec = {"format": ARTIFACT_FORMAT, "name": name, "params": params, "geniot_version": __version__, "tags": cls.tags.to_dict()}
+    full_state = {"n_conditions_": 0, "history_": [], "metadata_": {}, **state}
+    plain = {k[len(ARRAY_PREFIX) :]: v for k, v in arrays.items() if k.startswith(ARRAY_PREFIX)}
+    weights = {k[len(WEIGHT_PREFIX) :]: v for k, v in arrays.items() if k.startswith(WEIGHT_PREFIX)} or None
+    return BaseGenerator.from_state(ModelState(spec, full_state, plain, weights), where="federated model")
 
 
 def model_state(state: dict[str, Any]) -> dict[str, Any]:

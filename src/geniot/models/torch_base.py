@@ -147,7 +147,7 @@ class TorchGenerator(BaseGenerator):
             arrays.update(cond_mean_=self.cond_mean_, cond_std_=self.cond_std_)
         return {}, arrays
 
-    def _set_state(self, state, arrays, path: Path) -> None:
+    def _set_state(self, state, arrays, weights) -> None:
         self.data_min_ = arrays["data_min_"]
         self.data_scale_ = arrays["data_scale_"]
         self.cond_mean_ = arrays.get("cond_mean_")
@@ -156,11 +156,28 @@ class TorchGenerator(BaseGenerator):
             self.module_ = self._build_module(
                 int(state["n_steps_"]), int(state["n_channels_"]), int(state["n_conditions_"])
             )
-        weights = path / "weights.pt"
-        if not weights.is_file():
-            raise ArtifactError(f"{path}: weights.pt is missing")
-        self.module_.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        if weights is None:
+            raise ArtifactError(f"{type(self).__name__}: the model's weights are missing (weights.pt)")
+        try:
+            self.module_.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()})
+        except RuntimeError as exc:  # wrong keys or shapes: not this model's weights
+            raise ArtifactError(f"{type(self).__name__}: weights do not fit the model ({exc})"[:500]) from None
         self.module_.eval()
 
-    def _save_weights(self, path: Path) -> None:
-        torch.save(self.module_.state_dict(), path / "weights.pt")
+    def _get_weights(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().numpy().copy() for k, v in self.module_.state_dict().items()}
+
+    @classmethod
+    def _write_weights(cls, file: Path, weights: dict[str, np.ndarray]) -> None:
+        torch.save({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights.items()}, file)
+
+    @classmethod
+    def _read_weights(cls, folder: Path) -> dict[str, np.ndarray] | None:
+        file = Path(folder) / "weights.pt"
+        if not file.is_file():
+            raise ArtifactError(f"{folder}: weights.pt is missing")
+        try:
+            loaded = torch.load(file, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - weights_only refuses anything but tensors
+            raise ArtifactError(f"{folder}: weights.pt is not a plain state_dict ({exc})"[:500]) from None
+        return {k: v.detach().cpu().numpy() for k, v in loaded.items()}

@@ -243,18 +243,30 @@ class DPGenerator(BaseGenerator):
         }
         return state, arrays
 
-    def _save_weights(self, path: Path) -> None:
-        self.generator_._save_weights(path)
+    def _get_weights(self):
+        return self.generator_._get_weights()
 
-    def _set_state(self, state, arrays, path: Path) -> None:
+    @classmethod
+    def _write_weights(cls, file: Path, weights) -> None:
+        from geniot.models.torch_base import TorchGenerator
+
+        TorchGenerator._write_weights(file, weights)  # the inner model is a torch model (VAE)
+
+    @classmethod
+    def _read_weights(cls, folder: Path):
+        from geniot.models.torch_base import TorchGenerator
+
+        return TorchGenerator._read_weights(folder)
+
+    def _set_state(self, state, arrays, weights) -> None:
         if "privacy_" not in state or "inner_" not in state:
-            raise ArtifactError(f"{path}: a DP artifact without its privacy record or inner model")
+            raise ArtifactError("a DP artifact without its privacy record or inner model")
         spec = state["inner_"]
         inner = build_generator({"name": spec["name"], "params": spec["params"]})
         inner.n_steps_, inner.n_conditions_ = int(state["n_steps_"]), 0
         inner.history_ = list(spec["state"].get("history_", []))
         inner.metadata_ = {}
-        inner._set_state({**state, **spec["state"]}, arrays, path)
+        inner._set_state({**state, **spec["state"]}, arrays, weights)
         inner.n_channels_ = int(state["n_channels_"])
         self.generator_ = inner
         self.privacy_ = dict(state["privacy_"])

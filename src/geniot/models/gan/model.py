@@ -9,7 +9,6 @@ critic is trained ``n_critic`` times per generator update with the gradient pena
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 
@@ -198,6 +197,6 @@ class WGANGenerator(TorchGenerator):
         state["gap_strategy_"] = self.gap_strategy_
         return state, arrays
 
-    def _set_state(self, state, arrays, path: Path) -> None:
+    def _set_state(self, state, arrays, weights) -> None:
         self.gap_strategy_ = state.get("gap_strategy_", "fill")
-        super()._set_state(state, arrays, path)
+        super()._set_state(state, arrays, weights)

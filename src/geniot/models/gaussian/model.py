@@ -8,7 +8,6 @@ tests compare the tasks against.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -252,7 +251,7 @@ class GaussianBaseline(BaseGenerator):
             arrays.update(cond_mean_=self.cond_mean_, cond_std_=self.cond_std_)
         return {"shrinkage_": self.shrinkage_}, arrays
 
-    def _set_state(self, state, arrays, path: Path) -> None:
+    def _set_state(self, state, arrays, weights) -> None:
         self.__dict__.pop("_cache", None)
         for key, value in arrays.items():
             setattr(self, key, value)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -212,6 +211,6 @@ class TimeVAE(TorchGenerator):
         arrays["channel_mean_"] = self.channel_mean_
         return state, arrays
 
-    def _set_state(self, state, arrays, path: Path) -> None:
+    def _set_state(self, state, arrays, weights) -> None:
         self.channel_mean_ = arrays["channel_mean_"]
-        super()._set_state(state, arrays, path)
+        super()._set_state(state, arrays, weights)
