@@ -2,9 +2,9 @@
 
 The fourth family of generators the field uses, beside the VAE, the GAN and diffusion: an
 invertible map from windows to a standard normal, so the likelihood is exact and sampling is one
-pass through the inverse. Imputation has no closed form for a flow; geniot draws the gaps by
-Langevin dynamics on ``log p(x)`` with the observed values held fixed (an approximate sampler:
-``native_impute=False``).
+pass through the inverse. Imputation has no closed form for a flow; geniot starts from the exact
+conditional of the flow's Gaussian first layer and refines by Langevin dynamics on ``log p(x)``
+with the observed values held fixed (an approximate sampler: ``native_impute=False``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import torch
 from geniot.core.registry import register_generator
 from geniot.core.tags import GeneratorTags
 from geniot.models.flow.network import RealNVP
+from geniot.models.gaussian.linalg import condition, group_by_pattern, robust_cholesky
 from geniot.models.torch_base import TorchGenerator
 from geniot.nn.rng import seeded
 
@@ -47,8 +48,8 @@ class FlowGenerator(TorchGenerator):
     condition_dim:
         Width of the condition embedding fed to every coupling layer.
     impute_steps, step_size:
-        Langevin steps per imputation draw and the step size (in standardised units; it anneals
-        to a tenth of it over the chain).
+        Langevin steps per imputation draw and the step size (relative to the whitening
+        Gaussian's conditional covariance of the gaps).
 
     Windows are standardised per channel (mean 0, sd 1) before the flow. Training needs whole
     windows: gaps are filled by straight lines within the window first (the flow then learns
@@ -70,8 +71,8 @@ class FlowGenerator(TorchGenerator):
         n_layers: int = 6,
         hidden: int = 128,
         condition_dim: int = 8,
-        impute_steps: int = 150,
-        step_size: float = 0.01,
+        impute_steps: int = 50,
+        step_size: float = 0.1,
         epochs: int = 300,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
@@ -107,11 +108,23 @@ class FlowGenerator(TorchGenerator):
         return data
 
     # ------------------------------------------------------------------ hooks
+    def _fit(self, X, mask, conditions, progress) -> None:
+        self._fit_scaler(X)
+        self._whitening_data = self._to_tensors(X, mask, None)["x"].flatten(1)
+        try:
+            super()._fit(X, mask, conditions, progress)
+        finally:
+            del self._whitening_data
+
     def _build_module(self, n_steps: int, n_channels: int, n_conditions: int) -> RealNVP:
-        return RealNVP(
+        net = RealNVP(
             n_steps, n_channels, n_conditions, n_layers=int(self.n_layers), hidden=int(self.hidden),
             condition_dim=int(self.condition_dim),
         )  # fmt: skip
+        data = getattr(self, "_whitening_data", None)
+        if data is not None:  # while fitting; a loaded model gets its whitening from the weights
+            net.set_whitening(data)
+        return net
 
     def _loss(self, batch):
         x = batch["x"].flatten(1)
@@ -128,21 +141,42 @@ class FlowGenerator(TorchGenerator):
 
     # ------------------------------------------------------------------ gaps
     def _complete(self, x: torch.Tensor, m: torch.Tensor, *, steps: int, noise: bool) -> torch.Tensor:
-        """Move the gaps (m == 0) of flattened windows uphill on log p: Langevin draws with
-        ``noise``, else gradient ascent to the most likely completion."""
+        """Fill the gaps (m == 0) of flattened standardised windows.
+
+        Start from the whitening layer's Gaussian: its exact conditional draw (``noise``) or mean
+        given the observed values; then ``steps`` of Langevin dynamics on the flow's ``log p``
+        (gradient ascent without ``noise``), preconditioned by that Gaussian's conditional
+        covariance so one step size suits every direction. With the coupling layers at their
+        identity start this samples the Gaussian exactly."""
+        net = self.module_
+        cov = (net.unwhiten @ net.unwhiten.T).double().numpy()
+        mean = net.center.double().numpy()
         cond = self._mean_condition(x.shape[0])
-        free = (1.0 - m).bool()
         values = x.clone()
-        eps0 = float(self.step_size)
-        for k in range(max(1, int(steps))):
-            eps = eps0 * (1.0 - 0.9 * k / max(1, steps - 1))
-            values.requires_grad_(True)
-            grad = torch.autograd.grad(self.module_.log_prob(values, cond).sum(), values)[0]
-            with torch.no_grad():
-                step = 0.5 * eps * grad.clamp(-1e3, 1e3)
-                if noise:
-                    step = step + math.sqrt(eps) * torch.randn_like(values)
-                values = torch.where(free, values + step, x).detach()
+        observed = m.numpy() > 0.5
+        eps = float(self.step_size)
+        for pattern, rows in group_by_pattern(observed):
+            if pattern.all():
+                continue
+            gap = torch.as_tensor(~pattern)
+            c_mean, c_cov = condition(mean, cov, pattern, x.numpy()[np.ix_(rows, pattern)].astype(np.float64))
+            chol = torch.as_tensor(robust_cholesky(c_cov), dtype=torch.float32)
+            precond = torch.as_tensor(c_cov, dtype=torch.float32)
+            block = values[rows].clone()
+            start = torch.as_tensor(c_mean, dtype=torch.float32)
+            if noise:
+                start = start + torch.randn(len(rows), int(gap.sum())) @ chol.T
+            block[:, gap] = start
+            for _ in range(max(0, int(steps))):
+                block.requires_grad_(True)
+                grad = torch.autograd.grad(net.log_prob(block, None if cond is None else cond[rows]).sum(), block)[0]
+                with torch.no_grad():
+                    move = 0.5 * eps * grad[:, gap] @ precond.T
+                    if noise:
+                        move = move + math.sqrt(eps) * torch.randn(len(rows), int(gap.sum())) @ chol.T
+                    block = block.detach()
+                    block[:, gap] = block[:, gap] + move
+            values[rows] = block.detach()
         return values
 
     def _impute(self, X, mask, n_draws, random_state):
@@ -154,8 +188,7 @@ class FlowGenerator(TorchGenerator):
             for d in range(n_draws):
                 for s in range(0, n, _CHUNK):
                     xs, ms = x[s : s + _CHUNK], m[s : s + _CHUNK]
-                    start = xs + (1.0 - ms) * 0.1 * torch.randn_like(xs)  # chains start apart
-                    out[d, s : s + _CHUNK] = self._complete(start, ms, steps=self.impute_steps, noise=True).double().numpy()
+                    out[d, s : s + _CHUNK] = self._complete(xs, ms, steps=self.impute_steps, noise=True).double().numpy()
         return self._unscale(out.reshape(n_draws, n, t, c))
 
     # ------------------------------------------------------------------ likelihood
@@ -169,7 +202,7 @@ class FlowGenerator(TorchGenerator):
                 with torch.no_grad():
                     scores.append(self.module_.log_prob(xs, self._mean_condition(len(xs))).double().numpy())
                 continue
-            done = self._complete(xs, ms, steps=max(20, int(self.impute_steps) // 3), noise=False)
+            done = self._complete(xs, ms, steps=max(10, int(self.impute_steps) // 3), noise=False)
             with torch.no_grad():
                 scores.append(self.module_.log_prob(done, self._mean_condition(len(xs))).double().numpy())
         return np.concatenate(scores)
