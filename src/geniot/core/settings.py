@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,12 +17,30 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("geniot-data"), description="folder for the store, models and reports")
     store_file: str = Field(default="plant.duckdb", description="DuckDB file name inside home")
     torch_threads: int | None = Field(default=None, description="threads for torch; None = torch's default")
-    token: str | None = Field(default=None, description="bearer token that writes to the service need")
+    token: str | None = Field(default=None, description="bearer token with scope admin (named 'admin' in the audit table)")
+    tokens: str | None = Field(default=None, description="scoped tokens name:scope:secret,... (scope read, ingest or admin; secret may be sha256:<hex>)")
+    tokens_file: Path | None = Field(default=None, description="file of scoped tokens, one name:scope:secret per line, # comments")
     max_body_bytes: int = Field(default=20 * 1024 * 1024, description="largest request body the service accepts")
     open_reads: bool = Field(default=True, description="reads need no token (meant for localhost)")
     mqtt_url: str | None = Field(default=None, description="broker to ingest from, e.g. mqtt://127.0.0.1:1883")
     mqtt_topics: str = Field(default="#", description="comma-separated subscription filters")
+    mqtt_username: str | None = Field(default=None, description="broker user name (a user in the URL wins)")
+    mqtt_password: SecretStr | None = Field(default=None, description="broker password (GENIOT_MQTT_PASSWORD; never printed)")
+    mqtt_ca_file: Path | None = Field(default=None, description="CA certificate (PEM) for mqtts://; None = the system's CAs")
+    mqtt_cert_file: Path | None = Field(default=None, description="client certificate (PEM) for brokers that require one")
+    mqtt_key_file: Path | None = Field(default=None, description="key of the client certificate (PEM), if not in the certificate file")
     alert_prefix: str = Field(default="geniot/alerts", description="topic prefix of published anomaly events")
+    signal_ranges: str | None = Field(
+        default=None, description='physical range per signal, JSON {"<signal or glob>": [min, max]}, e.g. {"temp_*": [-50, 400]}'
+    )
+    max_abs_value: float = Field(default=1e9, gt=0, description="readings of signals without a range must have |value| <= this")
+    retention_raw_days: float | None = Field(
+        default=None, gt=0, description="raw readings older than this many days are downsampled into aggregates; None = keep forever"
+    )
+    downsample_interval: str = Field(default="1h", description="bucket length of the aggregates, e.g. 15min, 1h, 1d")
+    dead_letter_days: float | None = Field(default=30, gt=0, description="dead letters older than this many days are deleted; None = keep")
+    dead_letter_max_rows: int | None = Field(default=100_000, ge=0, description="keep at most this many dead letters (the newest); None = no limit")
+    retention_every_s: float = Field(default=3600, gt=0, description="how often the service runs retention (first run a minute after start)")
     ray_address: str | None = Field(
         default=None, description="Ray cluster for `--engine ray`, e.g. ray://head:10001 or auto; None = a local Ray"
     )
@@ -31,6 +49,9 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field(default="llama3.1", description="model name sent to the LLM endpoint")
     llm_api_key: str | None = Field(default=None, description="API key for the LLM endpoint, if it needs one")
+    shift_hours: str = Field(
+        default="06-14,14-22,22-06", description="early, late and night shift as HH[:MM]-HH[:MM], comma-separated (`geniot ask`)"
+    )
 
     @property
     def store_path(self) -> Path:

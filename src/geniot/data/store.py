@@ -7,23 +7,38 @@ never doubles data. Wide series are built on read. Every user value reaches SQL 
 parameter, never as SQL text.
 
 Timestamps are stored as DuckDB ``TIMESTAMP`` (microsecond precision); naive, meant as UTC.
+
+Lifecycle: the schema carries a version (table ``schema_version``); opening a store applies the
+migrations it lacks, one transaction each, and refuses a store written by a newer geniot.
+Raw readings older than a retention limit can be folded into ``aggregates`` (one row per asset,
+signal and time bucket) by :meth:`SensorStore.downsample`, which deletes exactly the readings it
+counted in the same transaction. :meth:`SensorStore.backup` writes every table to Parquet from
+one snapshot while writers go on; :meth:`SensorStore.restore` loads such a backup into an empty
+store.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 import duckdb
 import pandas as pd
 
+from geniot import __version__
 from geniot.core.exceptions import DataError
+from geniot.core.names import check_name
 from geniot.data.io import long_to_series, normalize_long
 from geniot.data.series import LONG_COLUMNS, SensorSeries
 
-_SCHEMA = """
+# Version 1 is the schema of the releases before versioning (readings and side tables); IF NOT
+# EXISTS lets it adopt such a store as it is (an older one may lack the audit table).
+_V1 = """
 CREATE TABLE IF NOT EXISTS readings (
     ts TIMESTAMP NOT NULL,
     asset VARCHAR NOT NULL,
@@ -31,9 +46,7 @@ CREATE TABLE IF NOT EXISTS readings (
     value DOUBLE,
     quality DOUBLE,
     PRIMARY KEY (asset, signal, ts)
-)
-"""
-_SIDE_TABLES = """
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     received TIMESTAMP NOT NULL, source VARCHAR, topic VARCHAR, reason VARCHAR, payload VARCHAR
 );
@@ -48,6 +61,65 @@ CREATE TABLE IF NOT EXISTS fills (
     ts TIMESTAMP NOT NULL, asset VARCHAR NOT NULL, signal VARCHAR NOT NULL, value DOUBLE, lower DOUBLE,
     upper DOUBLE, PRIMARY KEY (asset, signal, ts)
 );
+"""
+# Downsampled history: one row per (asset, signal, bucket length, bucket start). n_readings counts
+# every raw reading folded in; the statistics cover the n_valid ones (a value, quality > 0 or
+# none), the ones read_wide shows. m2 (sum of squared deviations) lets buckets merge exactly.
+_V2 = """
+CREATE TABLE aggregates (
+    bucket TIMESTAMP NOT NULL, interval_s BIGINT NOT NULL, asset VARCHAR NOT NULL, signal VARCHAR NOT NULL,
+    n_readings BIGINT NOT NULL, n_valid BIGINT NOT NULL, mean DOUBLE, m2 DOUBLE,
+    value_min DOUBLE, value_max DOUBLE, value_first DOUBLE, first_ts TIMESTAMP, value_last DOUBLE, last_ts TIMESTAMP,
+    PRIMARY KEY (asset, signal, interval_s, bucket)
+);
+"""
+# Ordered; a released migration is never edited, a change of schema is a new entry.
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "readings, dead letters, events, audit, fills", _V1),
+    (2, "aggregates of downsampled readings", _V2),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, description VARCHAR, applied TIMESTAMP NOT NULL, geniot VARCHAR
+)
+"""
+# What a backup holds, in restore order (schema_version is in the manifest instead).
+DATA_TABLES = ("readings", "aggregates", "dead_letters", "events", "fills", "audit")
+MANIFEST = "manifest.json"
+_VALID = "(value IS NOT NULL AND (quality IS NULL OR quality > 0))"
+_AGGREGATE_COLUMNS = ("bucket", "interval_s", "asset", "signal", "n_readings", "n_valid", "mean", "std", "min", "max",
+                      "first", "first_ts", "last", "last_ts")
+# Fold readings before a time into aggregate rows; a bucket already there (a late reading) is
+# merged: counts add, mean and m2 combine (Chan et al.), first/last by their times.
+_FOLD_SQL = f"""
+INSERT INTO aggregates
+SELECT time_bucket(to_seconds(?), ts) AS bucket, ? AS interval_s, asset, signal,
+       count(*) AS n_readings, count(*) FILTER ({_VALID}) AS n_valid,
+       avg(value) FILTER ({_VALID}) AS mean,
+       var_pop(value) FILTER ({_VALID}) * count(*) FILTER ({_VALID}) AS m2,
+       min(value) FILTER ({_VALID}), max(value) FILTER ({_VALID}),
+       arg_min(value, ts) FILTER ({_VALID}), min(ts) FILTER ({_VALID}),
+       arg_max(value, ts) FILTER ({_VALID}), max(ts) FILTER ({_VALID})
+FROM readings WHERE ts < ?
+GROUP BY ALL
+ON CONFLICT (asset, signal, interval_s, bucket) DO UPDATE SET
+    n_readings = aggregates.n_readings + excluded.n_readings,
+    n_valid = aggregates.n_valid + excluded.n_valid,
+    mean = CASE WHEN aggregates.n_valid = 0 THEN excluded.mean WHEN excluded.n_valid = 0 THEN aggregates.mean
+                ELSE (aggregates.mean * aggregates.n_valid + excluded.mean * excluded.n_valid)
+                     / (aggregates.n_valid + excluded.n_valid) END,
+    m2 = CASE WHEN aggregates.n_valid = 0 THEN excluded.m2 WHEN excluded.n_valid = 0 THEN aggregates.m2
+              ELSE aggregates.m2 + excluded.m2 + (excluded.mean - aggregates.mean) ^ 2
+                   * aggregates.n_valid * excluded.n_valid / (aggregates.n_valid + excluded.n_valid) END,
+    value_min = least(aggregates.value_min, excluded.value_min),
+    value_max = greatest(aggregates.value_max, excluded.value_max),
+    value_first = CASE WHEN aggregates.first_ts IS NULL OR excluded.first_ts < aggregates.first_ts
+                       THEN excluded.value_first ELSE aggregates.value_first END,
+    first_ts = least(aggregates.first_ts, excluded.first_ts),
+    value_last = CASE WHEN aggregates.last_ts IS NULL OR excluded.last_ts > aggregates.last_ts
+                      THEN excluded.value_last ELSE aggregates.value_last END,
+    last_ts = greatest(aggregates.last_ts, excluded.last_ts)
 """
 _BATCH_VIEW = "geniot_append_batch"
 EVENT_COLUMNS = ("id", "asset", "start_ts", "end_ts", "peak_ts", "peak_score", "threshold", "top_sensors", "is_open")
@@ -70,6 +142,24 @@ def _param_time(value) -> pd.Timestamp:
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
 
 
+def _utc_now() -> datetime:
+    """Now as naive UTC, from Python: DuckDB's now() is the transaction's start and becomes local
+    time when cast to TIMESTAMP under a non-UTC TimeZone setting."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def interval_seconds(value) -> int:
+    """A bucket length ("1h", "15min", "1d", a Timedelta or seconds) as whole seconds (>= 1)."""
+    try:
+        delta = pd.Timedelta(value, unit="s") if isinstance(value, int | float) else pd.Timedelta(value)
+    except (ValueError, TypeError):
+        raise DataError(f"downsample interval {value!r} is not a duration (e.g. '1h', '15min', '1d')") from None
+    seconds = delta.total_seconds()
+    if pd.isna(seconds) or seconds < 1 or seconds != int(seconds):
+        raise DataError(f"downsample interval {value!r} must be a whole number of seconds, at least 1")
+    return int(seconds)
+
+
 def _signal_list(signals) -> list[str] | None:
     if signals is None:
         return None
@@ -89,9 +179,51 @@ class SensorStore:
         # read_only: DuckDB itself refuses every write (what question answering needs).
         self._con = duckdb.connect(self.path, read_only=read_only)
         self._lock = threading.RLock()
-        if not read_only:
-            self._con.execute(_SCHEMA)
-            self._con.execute(_SIDE_TABLES)
+        try:
+            self.schema_version = self._stored_version()
+            if self.schema_version > SCHEMA_VERSION:
+                raise DataError(
+                    f"the store has schema version {self.schema_version}, newer than this geniot "
+                    f"({__version__}) knows (up to {SCHEMA_VERSION}): upgrade geniot to open it",
+                    file=self.path,
+                )
+            if not read_only:
+                self._migrate()
+        except BaseException:
+            self._con.close()
+            raise
+
+    # ------------------------------------------------------------------------------- schema
+    def _has_table(self, name: str) -> bool:
+        return bool(self._row(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?", [name]
+        )[0])
+
+    def _stored_version(self) -> int:
+        """0 for a store from before versioning (or a new one)."""
+        if not self._has_table("schema_version"):
+            return 0
+        return int(self._row("SELECT coalesce(max(version), 0) FROM schema_version")[0])
+
+    def _migrate(self) -> None:
+        """Apply the migrations the store lacks, in order, each in one transaction with its
+        version row: an interrupted upgrade leaves the store at the last complete version."""
+        self._con.execute(_VERSION_TABLE)
+        for version, description, ddl in MIGRATIONS:
+            if version <= self.schema_version:
+                continue
+            self._con.begin()
+            try:
+                self._con.execute(ddl)
+                self._con.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?, ?)", [version, description, _utc_now(), __version__]
+                )
+                self._con.commit()
+            except BaseException as exc:
+                self._con.rollback()
+                raise DataError(f"could not upgrade the store to schema version {version} ({description}): {exc}",
+                                file=self.path) from exc
+            self.schema_version = version
 
     def __enter__(self) -> Self:
         return self
@@ -146,8 +278,13 @@ class SensorStore:
     @_locked
     def add_dead_letters(self, rows: list[tuple]) -> None:
         """(received, source, topic, reason, payload) rows of rejected messages."""
-        if rows:
-            self._con.executemany("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?)", rows)
+        if rows:  # one INSERT from a frame: executemany costs ~3 ms a row, too slow for a flood
+            frame = pd.DataFrame(rows, columns=["received", "source", "topic", "reason", "payload"])
+            self._con.register(_BATCH_VIEW, frame)
+            try:
+                self._con.execute(f"INSERT INTO dead_letters SELECT received, source, topic, reason, payload FROM {_BATCH_VIEW}")
+            finally:
+                self._con.unregister(_BATCH_VIEW)
 
     @_locked
     def dead_letters(self, limit: int = 100) -> pd.DataFrame:
@@ -163,7 +300,7 @@ class SensorStore:
     def record_audit(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
         """Keep one write (who, what, on what, when) in the audit table."""
         self._con.execute(
-            "INSERT INTO audit VALUES (now()::TIMESTAMP, ?, ?, ?, ?)", [actor[:128], action[:128], target[:512], detail[:2048]]
+            "INSERT INTO audit VALUES (?, ?, ?, ?, ?)", [_utc_now(), actor[:128], action[:128], target[:512], detail[:2048]]
         )
 
     @_locked
@@ -215,6 +352,10 @@ class SensorStore:
         else:
             raise TypeError(f"append takes a SensorSeries or a long DataFrame, got {type(data)}")
         long = long[long["value"].notna()]
+        # The last gate for names from files and frames (ingest checks its own at the door).
+        for kind in ("asset", "signal"):
+            for value in pd.unique(long[kind]):
+                check_name(value, kind)
         return long.drop_duplicates(["asset", "signal", "ts"]).reset_index(drop=True)
 
     # ------------------------------------------------------------------------------- reading
@@ -251,7 +392,10 @@ class SensorStore:
     def read_long(
         self, asset: str | None = None, *, start=None, end=None, signals=None
     ) -> pd.DataFrame:
-        """Readings with ``start <= ts < end`` as a long frame, sorted by asset, signal, ts."""
+        """Raw readings with ``start <= ts < end`` as a long frame, sorted by asset, signal, ts.
+
+        History older than the retention limit lives in aggregates once downsampled (see
+        :meth:`downsample` and :meth:`read_aggregates`), not here."""
         where, params = self._filters(asset=asset, start=start, end=end, signals=signals)
         frame = self._con.execute(
             f"SELECT ts, asset, signal, value, quality FROM readings {where} "
@@ -265,7 +409,8 @@ class SensorStore:
     def read_wide(self, asset: str, *, start=None, end=None, signals=None) -> SensorSeries:
         """One asset as a SensorSeries on the union of its timestamps (NaN where a signal has
         no reading, or a reading with quality <= 0). Channels follow ``signals`` when given,
-        else are sorted by name."""
+        else are sorted by name. Raw readings only: downsampled history is in
+        :meth:`read_aggregates`."""
         self._require_asset(asset)
         signals = _signal_list(signals)
         if signals is not None:
@@ -281,6 +426,255 @@ class SensorStore:
             order = {s: i for i, s in enumerate(signals)}
             long = long.sort_values("signal", key=lambda s: s.map(order), kind="stable")
         return long_to_series(long, asset, source=self.path)
+
+    # ------------------------------------------------------------------------------- lifecycle
+    @_locked
+    def delete_readings(self, asset: str, start=None, end=None) -> int:
+        """Delete the readings of ``asset`` with ``start <= ts < end`` (all of them when both are
+        None) and return how many; see :meth:`delete_history` for what else goes with them."""
+        return self.delete_history(asset, start=start, end=end)["readings"]
+
+    @_locked
+    def delete_history(self, asset: str, start=None, end=None) -> dict[str, int]:
+        """Delete what the store holds of ``asset`` in ``[start, end)``, in one transaction, and
+        return the rows deleted per table.
+
+        With the readings go what was derived from them: the live gap fills in the range, the
+        anomaly events lying wholly inside it and the aggregate buckets lying wholly inside it.
+        An event or a bucket that reaches outside the range also covers readings that stay, so
+        it is kept (``kept_partial_buckets`` says how many buckets overlap the range and stay).
+        Dead letters and the audit table are not touched.
+        """
+        check_name(asset, "asset")
+        lo = None if start is None else _param_time(start)
+        hi = None if end is None else _param_time(end)
+        if lo is not None and hi is not None and lo >= hi:
+            raise DataError(f"start {lo} is not before end {hi}", file=self.path)
+
+        def within(first: str, last: str) -> tuple[str, list]:
+            clauses, params = ["asset = ?"], [asset]
+            if lo is not None:
+                clauses.append(f"{first} >= ?")
+                params.append(lo)
+            if hi is not None:
+                clauses.append(f"{last} < ?")
+                params.append(hi)
+            return " AND ".join(clauses), params
+
+        bucket_end = "bucket + to_seconds(interval_s)"
+        con = self._con
+        con.begin()
+        try:
+            counts = {}
+            for table, (first, last) in {"readings": ("ts", "ts"), "fills": ("ts", "ts"),
+                                         "events": ("start_ts", "end_ts")}.items():  # fmt: skip
+                where, params = within(first, last)
+                counts[table] = int(con.execute(f"DELETE FROM {table} WHERE {where}", params).fetchall()[0][0])
+            # a bucket [bucket, bucket_end) is wholly inside when bucket >= lo and bucket_end <= hi
+            where, params = within("bucket", f"{bucket_end} - INTERVAL 1 MICROSECOND")
+            counts["aggregates"] = int(con.execute(f"DELETE FROM aggregates WHERE {where}", params).fetchall()[0][0])
+            # what is left that overlaps the range: buckets reaching over its edges
+            where, params = within(bucket_end + " - INTERVAL 1 MICROSECOND", "bucket")
+            counts["kept_partial_buckets"] = int(con.execute(f"SELECT count(*) FROM aggregates WHERE {where}", params).fetchall()[0][0])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return counts
+
+    def has_asset(self, asset: str) -> bool:
+        """Whether anything of ``asset`` is stored, raw or downsampled."""
+        with self._lock:
+            return bool(self._row(
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM readings WHERE asset = ? LIMIT 1))"
+                " + (SELECT count(*) FROM (SELECT 1 FROM aggregates WHERE asset = ? LIMIT 1))", [asset, asset]
+            )[0])
+
+    def downsample(self, before, interval="1h", *, chunk_buckets: int | None = None,
+                   stop: threading.Event | None = None) -> dict:
+        """Fold the raw readings older than ``before`` into ``aggregates`` and delete them.
+
+        ``before`` is rounded down to the bucket grid (buckets of ``interval`` from DuckDB's
+        ``time_bucket`` origin), so only whole buckets are folded. Work goes oldest first in
+        chunks of ``chunk_buckets`` buckets (a day's worth by default), each one transaction that
+        inserts (or merges into) the aggregate rows and deletes exactly the readings it counted,
+        and that checks the two numbers agree: a reading is either raw or counted in an
+        aggregate, never both and never neither, also if the process is killed mid-run. Between
+        chunks the store is free for writers. A reading that arrives late for a folded bucket is
+        merged into it on the next run. Running it again is a no-op. When ``stop`` is set, it
+        returns after the current chunk with ``"stopped": True`` (the rest waits for a next run).
+        """
+        seconds = interval_seconds(interval)
+        step = chunk_buckets or max(1, -(-86_400 // seconds))
+        with self._lock:
+            cutoff = self._row("SELECT time_bucket(to_seconds(?), ?::TIMESTAMP)", [seconds, _param_time(before)])[0]
+        result = {"before": pd.Timestamp(cutoff).isoformat(), "interval_s": seconds, "readings_folded": 0,
+                  "buckets_written": 0, "chunks": 0, "stopped": False}  # fmt: skip
+        while True:
+            if stop is not None and stop.is_set():
+                result["stopped"] = True
+                return result
+            with self._lock:
+                oldest = self._row("SELECT min(ts) FROM readings WHERE ts < ?", [cutoff])[0]
+                if oldest is None:
+                    return result
+                folded, buckets = self._fold_chunk(oldest, cutoff, seconds, step)
+            result["readings_folded"] += folded
+            result["buckets_written"] += buckets
+            result["chunks"] += 1
+
+    def _fold_chunk(self, oldest, cutoff, seconds: int, step: int) -> tuple[int, int]:
+        con = self._con
+        con.begin()
+        try:
+            chunk_end = con.execute(
+                "SELECT least(time_bucket(to_seconds(?), ?::TIMESTAMP) + to_seconds(?), ?::TIMESTAMP)",
+                [seconds, oldest, seconds * step, cutoff],
+            ).fetchall()[0][0]
+            expected = int(con.execute("SELECT count(*) FROM readings WHERE ts < ?", [chunk_end]).fetchall()[0][0])
+            buckets = int(con.execute(_FOLD_SQL, [seconds, seconds, chunk_end]).fetchall()[0][0])
+            deleted = int(con.execute("DELETE FROM readings WHERE ts < ?", [chunk_end]).fetchall()[0][0])
+            if deleted != expected:
+                raise DataError(f"downsampling before {chunk_end}: counted {expected} readings but deleted {deleted}",
+                                file=self.path)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return expected, buckets
+
+    @_locked
+    def read_aggregates(self, asset: str | None = None, *, start=None, end=None, signals=None,
+                        interval=None) -> pd.DataFrame:
+        """Downsampled history (what :meth:`downsample` folded): one row per asset, signal and
+        bucket whose start is in ``[start, end)``, with ``n_readings`` (raw readings folded in),
+        ``n_valid`` (those with a value and quality > 0 or none, which the statistics cover),
+        mean, std (population), min, max, first and last value and their times."""
+        if not self._has_table("aggregates"):  # a read-only store from before version 2
+            return pd.DataFrame(columns=list(_AGGREGATE_COLUMNS))
+        where, params = self._filters(asset=asset, start=start, end=end, signals=signals, first="bucket", last="bucket")
+        if interval is not None:
+            where = (where + " AND " if where else "WHERE ") + "interval_s = ?"
+            params.append(interval_seconds(interval))
+        frame = self._con.execute(
+            "SELECT bucket, interval_s, asset, signal, n_readings, n_valid, mean, "
+            "CASE WHEN n_valid > 0 THEN sqrt(greatest(m2, 0) / n_valid) END AS std, value_min AS min, "
+            "value_max AS max, value_first AS first, first_ts, value_last AS last, last_ts "
+            f"FROM aggregates {where} ORDER BY asset, signal, interval_s, bucket",
+            params,
+        ).df()
+        return frame[list(_AGGREGATE_COLUMNS)]
+
+    @_locked
+    def count_aggregated(self) -> int:
+        """Raw readings folded into aggregates so far."""
+        if not self._has_table("aggregates"):
+            return 0
+        return int(self._row("SELECT coalesce(sum(n_readings), 0) FROM aggregates")[0])
+
+    @_locked
+    def prune_dead_letters(self, *, older_than=None, max_rows: int | None = None) -> int:
+        """Delete dead letters received before ``older_than`` and, beyond that, all but the
+        newest ``max_rows``; one transaction; returns how many went."""
+        con = self._con
+        con.begin()
+        try:
+            deleted = 0
+            if older_than is not None:
+                deleted += int(con.execute(
+                    "DELETE FROM dead_letters WHERE received < ?", [_param_time(older_than)]
+                ).fetchall()[0][0])
+            if max_rows is not None:
+                deleted += int(con.execute(
+                    "DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters "
+                    "ORDER BY received DESC, rowid DESC OFFSET ?)", [max(0, int(max_rows))]
+                ).fetchall()[0][0])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return deleted
+
+    def backup(self, folder: str | Path) -> dict:
+        """Write every table to ``folder/<table>.parquet`` from one snapshot, then
+        ``manifest.json`` (schema version, row counts); return the manifest.
+
+        Online: the copy runs on its own DuckDB connection in one read transaction, so writers
+        go on appending while it runs and the backup is exactly the store at its start. The
+        folder must be new or empty; a folder without ``manifest.json`` is not a complete backup.
+        Each file's row count is read back and checked against the snapshot.
+        """
+        folder = Path(folder)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise DataError(f"backup folder {folder} exists and is not empty")
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            cursor = self._con.cursor()
+        tables = {}
+        try:
+            cursor.begin()
+            present = {r[0] for r in cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+            version = self.schema_version  # a read-only store from before a migration lacks its tables
+            taken = _utc_now()
+            for table in (t for t in DATA_TABLES if t in present):
+                target = folder / f"{table}.parquet"
+                rows = int(cursor.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+                cursor.execute(f"COPY (SELECT * FROM {table}) TO ? (FORMAT parquet)", [str(target)])
+                tables[table] = {"file": target.name, "rows": rows}
+            cursor.commit()
+            for table, info in tables.items():
+                written = int(cursor.execute("SELECT count(*) FROM read_parquet(?)", [str(folder / info["file"])]).fetchall()[0][0])
+                if written != info["rows"]:
+                    raise DataError(f"backup of {table}: {written} rows in the file, {info['rows']} in the store",
+                                    file=str(folder / info["file"]))
+        finally:
+            cursor.close()
+        manifest = {"format": "geniot-backup", "schema_version": version, "geniot": __version__,
+                    "taken": taken.isoformat() + "Z", "store": self.path, "tables": tables}  # fmt: skip
+        partial = folder / (MANIFEST + ".partial")
+        partial.write_text(json.dumps(manifest, indent=2))
+        os.replace(partial, folder / MANIFEST)
+        return manifest
+
+    @_locked
+    def restore(self, folder: str | Path) -> dict[str, int]:
+        """Load a :meth:`backup` folder into this store, which must hold no rows; one transaction,
+        each table's row count checked against the manifest; returns the rows loaded per table."""
+        folder = Path(folder)
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+            version, listed = int(manifest["schema_version"]), manifest["tables"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"not a complete geniot backup ({MANIFEST} missing or unreadable): {exc}", file=str(folder)) from None
+        if version > SCHEMA_VERSION:
+            raise DataError(f"the backup has schema version {version}, newer than this geniot knows ({SCHEMA_VERSION})",
+                            file=str(folder))
+        unknown = sorted(set(listed) - set(DATA_TABLES))
+        if unknown:
+            raise DataError(f"the backup lists tables this geniot does not know: {unknown}", file=str(folder))
+        held = {t: n for t in DATA_TABLES if (n := int(self._row(f"SELECT count(*) FROM {t}")[0]))}
+        if held:
+            raise DataError(f"restore needs an empty store; it holds {held}", file=self.path)
+        con = self._con
+        loaded = {}
+        con.begin()
+        try:
+            for table in DATA_TABLES:  # fixed names and order; files only as listed by the manifest
+                if table not in listed:
+                    continue
+                source = folder / f"{table}.parquet"
+                if not source.is_file():
+                    raise DataError(f"the backup lacks {source.name}", file=str(folder))
+                n = int(con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [str(source)]).fetchall()[0][0])
+                if n != int(listed[table]["rows"]):
+                    raise DataError(f"{source.name} has {n} rows, the manifest says {listed[table]['rows']}", file=str(folder))
+                loaded[table] = n
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return loaded
 
     def _row(self, sql: str, params: list | None = None) -> tuple:
         """The single row of a query. fetchall, not fetchone: DuckDB 2 refuses further work on a

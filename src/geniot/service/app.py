@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse
 from geniot import __version__
 from geniot.core.exceptions import GeniotError
 from geniot.core.settings import Settings
+from geniot.service.auth import AccessGate, TokenTable
 from geniot.service.limits import BodySizeLimit
-from geniot.service.routers import ask, dashboard, events, health, models, readings
+from geniot.service.routers import admin, ask, audit, dashboard, events, health, models, readings
 from geniot.service.state import PlantService
 
 
 def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 3, auto_train: bool | None = None) -> FastAPI:
+    tokens = TokenTable.from_settings(settings)  # a bad token entry stops the start, naming it
     service = PlantService(settings, simulate=simulate, sim_assets=sim_assets, auto_train=auto_train)
 
     @asynccontextmanager
@@ -33,11 +35,16 @@ def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 
         lifespan=lifespan,
     )
     app.state.service = service
-    for module in (health, readings, models, events, ask, dashboard):
-        app.include_router(module.router)
+    app.state.tokens = tokens
+    routers = [m.router for m in (health, readings, models, events, ask, audit, admin, dashboard)]
+    for router in routers:
+        app.include_router(router)
 
+    # the last added runs first: the token is checked before the body is counted or read
     if settings.max_body_bytes:
         app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.api_routes = [r for rt in routers for r in rt.routes]  # what the gate matches requests against
+    app.add_middleware(AccessGate, tokens=tokens, settings=settings, routes=app.state.api_routes)
 
     @app.exception_handler(GeniotError)
     async def geniot_error(request: Request, exc: GeniotError) -> JSONResponse:

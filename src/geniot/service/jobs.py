@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 import time
@@ -13,12 +12,11 @@ from pathlib import Path
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.core.names import check_name, path_under
 from geniot.data.store import SensorStore
 from geniot.tasks import AnomalyDetector
 from geniot.workflows.history import save_asset_detector
 from geniot.workflows.training import build_model
-
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclass
@@ -50,13 +48,13 @@ class JobRunner:
         self._sem = threading.Semaphore(1)
 
     def model_dir(self, name: str) -> Path:
-        if not _NAME.match(name):
-            raise DataError(f"model name {name!r} must be 1-64 letters, digits, '_', '.' or '-'")
-        return self.models_dir / name
+        """``models_dir/<name>`` for a valid model name; never a path outside ``models_dir``."""
+        return path_under(self.models_dir, name, what="model name")
 
     def submit(self, *, model: str, asset: str, generator: str = "gaussian", window: int = 16,
                max_minutes: float = 2.0, params: dict | None = None, days: float | None = None) -> Job:  # fmt: skip
         self.model_dir(model)
+        check_name(asset, "asset")
         if asset not in self.store.assets():
             raise DataError(f"unknown asset {asset!r}; the store has {self.store.assets()}")
         build_model(generator, params=params)  # fail now on a bad name or parameter, not in the thread
@@ -110,9 +108,17 @@ class JobRunner:
         return out
 
     def delete(self, name: str) -> bool:
+        """Remove one model's folder: a real folder directly inside ``models_dir`` (a symlink is
+        refused, not followed), holding a saved model. False if there is no such model."""
         folder = self.model_dir(name)
+        if folder.is_symlink():
+            raise DataError(f"model {name!r} is a symbolic link, not a model folder; remove it by hand")
         if not folder.is_dir():
             return False
+        if folder.resolve().parent != self.models_dir.resolve():
+            raise DataError(f"model {name!r} resolves outside {self.models_dir}")
+        if not (folder / "spec.json").is_file():
+            raise DataError(f"{folder} holds no saved model (no spec.json); not removed")
         shutil.rmtree(folder)
         return True
 

@@ -1,9 +1,18 @@
 """Live scoring: readings as they are stored become rows per asset, scored one at a time by the
-asset's active detector; flagged runs become events (stored and published); gaps are filled."""
+asset's active detector; flagged runs become events (stored and published); gaps are filled.
+
+Containment: a failure while scoring, filling or storing an event of one asset pauses that
+asset's scoring (the error is kept and shown in health) and never reaches the writer thread or
+the other assets. A paused asset starts again from an empty window: the next full window of new
+readings is scored, and if that works the pause ends.
+"""
 
 from __future__ import annotations
 
+import math
 import threading
+import time
+import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -32,6 +41,9 @@ class AssetState:
     last_ts: datetime | None = None
     event: dict | None = None
     scored: int = 0
+    error: str | None = None  # set while scoring is paused by a failure
+    errors: int = 0
+    paused_at: float | None = None
 
 
 class LiveMonitor:
@@ -62,9 +74,12 @@ class LiveMonitor:
         except Exception:  # no history yet: the scorer fills up from live readings
             return
         n = state.scorer.window - 1
-        for ts, row in zip(series.timestamps[-n:], series.values[-n:], strict=True):
-            state.scorer.update(row, ts)
-            state.last_ts = pd.Timestamp(ts).to_pydatetime()
+        try:
+            for ts, row in zip(series.timestamps[-n:], series.values[-n:], strict=True):
+                state.scorer.update(row, ts)
+                state.last_ts = pd.Timestamp(ts).to_pydatetime()
+        except Exception as exc:  # noqa: BLE001 - a bad stored row pauses this asset only
+            self._pause(asset, state, exc, "warm start")
 
     def deactivate(self, model: str) -> None:
         with self._lock:
@@ -75,9 +90,18 @@ class LiveMonitor:
         with self._lock:
             return {
                 a: {"model": s.model, "scored": s.scored, "threshold": s.detector.threshold_.value,
-                    "open_event": s.event is not None}
+                    "open_event": s.event is not None, "paused": s.error is not None,
+                    "error": s.error, "errors": s.errors}
                 for a, s in self._assets.items()
             }  # fmt: skip
+
+    def scoring(self) -> dict:
+        """``{"active": [asset...], "paused": {asset: error}}`` for health."""
+        with self._lock:
+            return {
+                "active": sorted(a for a, s in self._assets.items() if s.error is None),
+                "paused": {a: s.error for a, s in sorted(self._assets.items()) if s.error is not None},
+            }
 
     def recent_scores(self, asset: str) -> list[tuple]:
         with self._lock:
@@ -93,7 +117,22 @@ class LiveMonitor:
                     continue
                 state.pending.setdefault(r.ts, {})[r.signal] = r.value
             for asset, state in self._assets.items():
-                self._drain(asset, state)
+                try:
+                    self._drain(asset, state)
+                except Exception as exc:  # noqa: BLE001 - contained to this asset
+                    self._pause(asset, state, exc, "scoring")
+
+    def _pause(self, asset: str, state: AssetState, exc: BaseException, what: str) -> None:
+        """Pause one asset's scoring with its error; its window starts again empty."""
+        state.error = f"{what} failed at {state.last_ts}: {type(exc).__name__}: {exc}"[:500]
+        state.errors += 1
+        state.paused_at = time.time()
+        state.pending.clear()
+        try:
+            state.scorer = state.detector.stream()
+        except Exception:  # noqa: BLE001 - stays paused; the error above says why
+            traceback.print_exc()
+        print(f"geniot: live scoring of {asset!r} paused: {state.error}", flush=True)
 
     def _drain(self, asset: str, state: AssetState) -> None:
         """Score every pending row that is complete, or that a newer row has overtaken."""
@@ -118,6 +157,7 @@ class LiveMonitor:
         if result is None:
             return
         state.scored += 1
+        state.error = state.paused_at = None  # a clean score ends a pause
         state.recent.append((ts, result.score, result.flag))
         if result.flag:
             ev = state.event
@@ -153,9 +193,18 @@ class LiveMonitor:
     def _emit(self, event: dict, kind: str) -> None:
         if self.publish is None:
             return
-        message = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in event.items()}
+        message = {k: _json_safe(v) for k, v in event.items()}
         message["kind"] = kind
         try:
             self.publish(event["asset"], message)
         except Exception:  # alerts are best effort; the event is stored either way
             pass
+
+
+def _json_safe(value):
+    """Times as ISO text; a non-finite score (a window the model could not score) as null."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -9,12 +9,17 @@ import traceback
 
 from geniot.core.settings import Settings
 from geniot.data.store import SensorStore
+from geniot.ingest.checks import ReadingChecks
 from geniot.ingest.writer import BatchWriter
 from geniot.service.jobs import Job, JobRunner
 from geniot.service.live import LiveMonitor
+from geniot.service.retention import RetentionWorker
 from geniot.tasks import AnomalyDetector
 from geniot.tasks._series import model_channels
 from geniot.workflows.history import store_events
+
+SUPERVISE_EVERY_S = 1.0  # how often a dead writer thread is looked for
+RECENT_RESTART_S = 300.0  # a writer restart keeps health "degraded" this long
 
 
 class PlantService:
@@ -36,24 +41,27 @@ class PlantService:
         self.started = time.time()
         self.store = SensorStore(self.settings.store_path)
         self.live = LiveMonitor(self.store, publish=self._publish_alert)
-        self.writer = BatchWriter(self.store, on_stored=self.live.on_stored)
+        self.writer = BatchWriter(self.store, on_stored=self.live.on_stored, checks=ReadingChecks.from_settings(self.settings))
+        self._supervisor_stop = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, name="geniot-supervisor", daemon=True)
         self.jobs = JobRunner(self.store, self.settings.models_dir, on_done=self._job_done)
+        self.retention = RetentionWorker(self.store, self.settings)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self._open()
         self.running = True
         self._activate_saved_models()
+        self._supervisor.start()
+        self.retention.start()
         if self.settings.mqtt_url:
-            from geniot.ingest.mqtt import MQTTIngest, make_client, parse_url
+            from geniot.ingest.mqtt import MQTTIngest, alert_client, target_from_settings
 
+            target = target_from_settings(self.settings)  # credentials and TLS; the password is never shown
             topics = tuple(t.strip() for t in self.settings.mqtt_topics.split(",") if t.strip())
-            self.mqtt = MQTTIngest(self.settings.mqtt_url, self.writer, topics=topics)
+            self.mqtt = MQTTIngest(target, self.writer, topics=topics)
             self.mqtt.start()
-            host, port = parse_url(self.settings.mqtt_url)
-            self._alert_client = make_client(f"geniot-alerts-{int(self.started)}", clean=True)
-            self._alert_client.connect_async(host, port)
-            self._alert_client.loop_start()
+            self._alert_client = alert_client(target, f"geniot-alerts-{int(self.started)}")
         if self.simulate:
             from geniot.service.feed import SimulatorFeed
 
@@ -70,6 +78,9 @@ class PlantService:
         if self._alert_client is not None:
             self._alert_client.disconnect()
             self._alert_client.loop_stop()
+        self.retention.stop()
+        self._supervisor_stop.set()
+        self._supervisor.join(timeout=5)
         self.writer.close()
         self.store.close()
         self.running = False
@@ -126,17 +137,69 @@ class PlantService:
         if self._alert_client is not None:
             self._alert_client.publish(f"{self.settings.alert_prefix}/{asset}", json.dumps(message), qos=1)
 
+    # ------------------------------------------------------------ supervision and health
+    def _supervise(self) -> None:
+        """Restart a writer thread that died (its held batch is written again, duplicates once)."""
+        while not self._supervisor_stop.wait(SUPERVISE_EVERY_S):
+            try:
+                if self.writer.ensure_running():
+                    print(f"geniot: the writer thread died ({self.writer.thread_error}); restarted it", flush=True)
+            except Exception:  # noqa: BLE001 - the supervisor itself must not die
+                traceback.print_exc()
+
     def health(self) -> dict:
-        s = self.writer.stats
+        """What is really running: status "ok", "degraded" (an asset's scoring paused, MQTT not
+        connected, a recent writer restart) or "failing" (the writer is dead or ingest stalls),
+        with the problems in words and each component's state."""
+        failing: list[str] = []
+        degraded: list[str] = []
+        w, s = self.writer, self.writer.stats
+        problem = w.problem() if self.running else "the service is not running"
+        if problem:
+            failing.append(problem)
+        if w.last_restart is not None and time.time() - w.last_restart < RECENT_RESTART_S:
+            degraded.append(f"the writer thread was restarted {w.restarts} time(s), last {time.time() - w.last_restart:.0f} s ago ({w.thread_error})")
+        writer = {"state": w.state, "alive": w.alive, "queue": w.queued(), "lag_s": round(w.lag_s(), 3),
+                  "last_error": s.last_error, "restarts": w.restarts}  # fmt: skip
+        mqtt = None
+        if self.mqtt is not None:
+            mqtt = {**self.mqtt.status()} if hasattr(self.mqtt, "status") else {"url": self.settings.mqtt_url}
+            connected = self.mqtt.connected.is_set()
+            mqtt.setdefault("state", "connected" if connected else "disconnected")
+            mqtt.setdefault("last_error", None)
+            mqtt.setdefault("broker_dropped", None)
+            mqtt["connected"] = connected
+            if mqtt["state"] != "connected":
+                degraded.append(f"MQTT ingest is {mqtt['state']}" + (f": {mqtt['last_error']}" if mqtt["last_error"] else ""))
+            degraded.extend(p for p in mqtt.get("problems", []) if not p.startswith("MQTT ingest is"))
+        scoring = self.live.scoring()
+        for asset, error in scoring["paused"].items():
+            degraded.append(f"live scoring of {asset!r} is paused: {error}")
+        try:
+            readings, assets = self.store.count(), len(self.store.assets())
+        except Exception as exc:  # noqa: BLE001 - a store that cannot be read is a failure, said here
+            readings = assets = None
+            failing.append(f"the store cannot be read: {type(exc).__name__}: {exc}")
+        status = "failing" if failing else "degraded" if degraded else "ok"
         return {
-            "status": "ok",
+            "status": status,
+            "problems": failing + degraded,
             "uptime_s": round(time.time() - self.started, 1),
-            "readings": self.store.count(),
-            "assets": len(self.store.assets()),
+            "readings": readings,
+            "assets": assets,
+            "components": {"writer": writer, "mqtt": mqtt, "scoring": scoring},
             "ingest": {"received": s.received, "stored": s.stored, "duplicates": s.duplicates,
-                       "rejected": s.rejected, "batches": s.batches, "last_error": s.last_error,
-                       "reasons": s.reasons},  # fmt: skip
-            "mqtt": None if self.mqtt is None else {"url": self.settings.mqtt_url, "connected": self.mqtt.connected.is_set()},
+                       "rejected": s.rejected, "batches": s.batches, "write_errors": s.write_errors,
+                       "not_stored": s.not_stored, "on_stored_errors": s.on_stored_errors,
+                       "last_error": s.last_error, "reasons": dict(s.reasons)},  # fmt: skip
+            "mqtt": mqtt,
             "simulator": None if self.feed is None else {"sent": self.feed.sent},
             "live": self.live.status(),
         }
+
+    def ready(self) -> tuple[bool, list[str]]:
+        """Whether the service can take and store readings now, and if not why (for /api/ready)."""
+        if not self.running:
+            return False, ["the service is not running"]
+        health = self.health()
+        return health["status"] != "failing", health["problems"]

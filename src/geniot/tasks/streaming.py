@@ -56,10 +56,10 @@ class StreamingScorer:
         window = np.stack(self._readings)[None]
         raw = float(self.detector.window_scores(window)[0])
         self._scores.append(raw)
-        finite = [s for s in self._scores if np.isfinite(s)]
-        score = float(np.mean(finite)) if finite else float("nan")
+        known = [s for s in self._scores if not np.isnan(s)]  # +inf: a window too extreme to score
+        score = float(np.mean(known)) if known else float("nan")
         threshold = float(self.detector.threshold_.value)
-        flag = bool(np.isfinite(score) and score > threshold)
+        flag = bool(not np.isnan(score) and score > threshold)
         top: tuple[str, ...] = ()
         if flag and self.detector.attribute != "none":
             top = self.detector._top(self.detector.channel_z(window)[0], self.channels)

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 from fastapi import HTTPException
 
+from geniot.core.exceptions import GeniotError
+from geniot.core.names import check_name
+
 
 def parse_time(value: str | None, name: str):
     if value is None or value == "":
@@ -19,6 +22,16 @@ def parse_time(value: str | None, name: str):
     if stamp is pd.NaT:
         raise HTTPException(422, f"{name} {value!r} is not a time (use ISO 8601)")
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tz is not None else stamp
+
+
+def name_param(value: str | None, what: str) -> str | None:
+    """A name from a path or query parameter, by the one name rule (422 naming it otherwise)."""
+    if value is None:
+        return None
+    try:
+        return check_name(value, what)
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def clean(value):

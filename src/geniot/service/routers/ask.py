@@ -1,13 +1,15 @@
 """`POST /api/ask`: questions in English or German, answered from the plant's store (the
-dashboard's chat box uses it). Answering only reads; the two tools that write files (filled
-gaps, synthetic data) need the token like every other write."""
+dashboard's chat box uses it). Answering only reads (scope read); the two tools that write files
+(filled gaps, synthetic data, under ``home/answers``) need a token with scope ingest or admin, and
+every asset they would name a file after must pass the one name rule."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Depends, HTTPException, Request
 
-from geniot.service.deps import _bearer, allow_read, get_service, require_token
+from geniot.core.exceptions import GeniotError
+from geniot.core.names import check_name
+from geniot.service.deps import allow_read, authorize, get_service, request_actor
 from geniot.service.schemas import AskRequest
 from geniot.service.state import PlantService
 
@@ -16,13 +18,19 @@ _WRITING_INTENTS = ("impute", "synthesize")
 
 
 @router.post("/api/ask", dependencies=[Depends(allow_read)])
-def ask(
-    body: AskRequest,
-    service: PlantService = Depends(get_service),
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-) -> dict:
+def ask(body: AskRequest, request: Request, service: PlantService = Depends(get_service)) -> dict:
     assistant = service.assistant()
-    intent, _, _ = assistant.plan(body.question)
-    if intent in _WRITING_INTENTS:
-        require_token(credentials, service)
-    return assistant.ask(body.question).to_dict()
+    intent, slots, _ = assistant.plan(body.question)
+    writes = intent in _WRITING_INTENTS
+    if writes:
+        authorize(request, "ingest")
+        try:  # the tools name their output files after these assets
+            for asset in slots.assets or service.store.assets():
+                check_name(asset, "asset")
+        except GeniotError as exc:
+            raise HTTPException(422, str(exc)) from None
+    answer = assistant.ask(body.question).to_dict()
+    if writes and answer.get("files"):
+        service.store.record_audit(request_actor(request), "POST /api/ask", ",".join(answer["files"])[:512],
+                                   f"{intent}: {body.question}")  # fmt: skip
+    return answer

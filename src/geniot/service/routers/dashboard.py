@@ -40,7 +40,10 @@ def plotly_js() -> Response:
 @router.get("/report", dependencies=[Depends(allow_read)])
 def latest_report(service: PlantService = Depends(get_service)) -> FileResponse:
     """The newest HTML report under the service's home (e.g. the demo's synthetic-vs-real report)."""
-    reports = sorted(service.settings.home.rglob("*.html"), key=lambda p: p.stat().st_mtime)
+    home = service.settings.home.resolve()
+    # only regular files that are really inside home: a symlink planted there is never served
+    found = [p for p in home.rglob("*.html") if p.is_file() and not p.is_symlink() and home in p.resolve().parents]
+    reports = sorted(found, key=lambda p: p.stat().st_mtime)
     if not reports:
         raise HTTPException(404, "no report yet: run `geniot demo` or `geniot report`")
     return FileResponse(reports[-1], media_type="text/html")

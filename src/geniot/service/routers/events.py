@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from geniot.service.deps import allow_read, get_service
-from geniot.service.routers._common import clean, frame_records, iso_list, parse_time
+from geniot.service.routers._common import clean, frame_records, iso_list, name_param, parse_time
 from geniot.service.state import PlantService
 
 router = APIRouter(tags=["events"])
@@ -18,12 +18,14 @@ def events(
     limit: int = Query(200, ge=1, le=10_000),
     service: PlantService = Depends(get_service),
 ) -> list[dict]:
+    asset = name_param(asset, "asset")
     return frame_records(service.store.events(asset, start=parse_time(since, "since"), limit=limit))
 
 
 @router.get("/api/assets/{asset}/live", dependencies=[Depends(allow_read)])
 def live(asset: str, last: int = Query(600, ge=10, le=20_000), service: PlantService = Depends(get_service)) -> dict:
     """What the dashboard draws: the last readings, live scores, gap fills and events."""
+    name_param(asset, "asset")
     if asset not in service.store.assets():
         return {"asset": asset, "timestamps": [], "signals": {}, "scores": [], "events": [], "fills": []}
     series = service.store.read_wide(asset)

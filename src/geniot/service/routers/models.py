@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import GeniotError
-from geniot.service.deps import allow_read, get_service, require_token
+from geniot.core.names import MAX_NAME_LENGTH, check_name
+from geniot.service.deps import allow_read, get_service, note_audit, require_admin
 from geniot.service.routers._common import clean, iso_list, parse_time
 from geniot.service.schemas import JobOut, RangeRequest, SynthesizeRequest, TrainRequest
 from geniot.service.state import PlantService
 from geniot.tasks import AnomalyDetector, GapImputer
 
 router = APIRouter(tags=["models"])
+# a model name in the path: checked by the one name rule before anything touches the file system
+ModelName = Annotated[str, Path(min_length=1, max_length=MAX_NAME_LENGTH, description="a model folder name")]
+
+
+def _model_name(name: str) -> str:
+    try:
+        return check_name(name, "model name")
+    except GeniotError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/api/models", dependencies=[Depends(allow_read)])
@@ -20,10 +32,11 @@ def list_models(service: PlantService = Depends(get_service)) -> list[dict]:
     return service.jobs.list_models()
 
 
-@router.post("/api/models/train", dependencies=[Depends(require_token)], status_code=202)
-def train(req: TrainRequest, service: PlantService = Depends(get_service)) -> JobOut:
+@router.post("/api/models/train", dependencies=[Depends(require_admin)], status_code=202)
+def train(req: TrainRequest, request: Request, service: PlantService = Depends(get_service)) -> JobOut:
     """Start a training job for an asset's stored readings; poll ``/api/jobs/{id}``. When it
     finishes, the model scores that asset's live readings."""
+    note_audit(request, req.model, f"asset {req.asset}, generator {req.generator}")
     try:
         job = service.jobs.submit(
             model=req.model, asset=req.asset, generator=req.generator, window=req.window,
@@ -47,8 +60,10 @@ def job(job_id: str, service: PlantService = Depends(get_service)) -> JobOut:
     return JobOut(**found.to_dict())
 
 
-@router.delete("/api/models/{name}", dependencies=[Depends(require_token)])
-def delete(name: str, service: PlantService = Depends(get_service)) -> dict:
+@router.delete("/api/models/{name}", dependencies=[Depends(require_admin)])
+def delete(name: ModelName, service: PlantService = Depends(get_service)) -> dict:
+    """Remove one model's folder (only that folder) and stop its live scoring."""
+    _model_name(name)
     try:
         gone = service.jobs.delete(name)
     except GeniotError as exc:
@@ -60,6 +75,7 @@ def delete(name: str, service: PlantService = Depends(get_service)) -> dict:
 
 
 def _load(service: PlantService, name: str) -> BaseGenerator:
+    _model_name(name)
     try:
         folder = service.jobs.model_dir(name)
         if not folder.is_dir():
@@ -69,8 +85,8 @@ def _load(service: PlantService, name: str) -> BaseGenerator:
         raise HTTPException(422, str(exc)) from None
 
 
-@router.post("/api/models/{name}/synthesize", dependencies=[Depends(require_token)])
-def synthesize(name: str, req: SynthesizeRequest, service: PlantService = Depends(get_service)) -> dict:
+@router.post("/api/models/{name}/synthesize", dependencies=[Depends(require_admin)])
+def synthesize(name: ModelName, req: SynthesizeRequest, service: PlantService = Depends(get_service)) -> dict:
     """Synthetic windows in the data's units: ``windows[i][step][channel]``."""
     gen = _load(service, name)
     windows = gen.sample(req.n, random_state=req.seed)
@@ -90,8 +106,8 @@ def _series(service: PlantService, gen: BaseGenerator, req: RangeRequest):
     return series
 
 
-@router.post("/api/models/{name}/impute", dependencies=[Depends(require_token)])
-def impute(name: str, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
+@router.post("/api/models/{name}/impute", dependencies=[Depends(require_admin)])
+def impute(name: ModelName, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
     """Stored readings of an asset with gaps filled, with a 90% interval per filled value."""
     gen = _load(service, name)
     series = _series(service, gen, req)
@@ -111,9 +127,10 @@ def impute(name: str, req: RangeRequest, service: PlantService = Depends(get_ser
     }
 
 
-@router.post("/api/models/{name}/detect", dependencies=[Depends(require_token)])
-def detect(name: str, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
+@router.post("/api/models/{name}/detect", dependencies=[Depends(require_admin)])
+def detect(name: ModelName, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
     """Anomaly scores, flags, top sensors and events for stored readings (needs a calibrated model)."""
+    _model_name(name)
     try:
         detector = AnomalyDetector.load(service.jobs.model_dir(name))
     except GeniotError as exc:

@@ -3,10 +3,34 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 let current = null;
 
+// The bearer token (any scope) for a service with closed reads: kept in sessionStorage (this tab
+// only, gone when it closes) and sent with every call, polling included.
+const TOKEN_KEY = "geniot-token";
+const token = () => sessionStorage.getItem(TOKEN_KEY) || "";
+const authHeaders = () => (token() ? {Authorization: "Bearer " + token()} : {});
+
+class AuthError extends Error {}
+
+async function api(url, options = {}) {
+  const r = await fetch(url, {...options, headers: {...(options.headers || {}), ...authHeaders()}});
+  if (r.status === 401 || r.status === 403) {
+    let detail = String(r.status);
+    try { detail = (await r.json()).detail || detail; } catch (_) { /* not JSON */ }
+    throw new AuthError(detail);
+  }
+  return r;
+}
+
 async function getJSON(url) {
-  const r = await fetch(url);
+  const r = await api(url);
   if (!r.ok) throw new Error(url + " " + r.status);
   return r.json();
+}
+
+function needToken(message) {
+  document.body.dataset.auth = "needed";
+  $("auth-needed").textContent = (token() ? "The token was refused (" + message + "). " : "This service needs a token to show its data. ") +
+    "Enter a token (scope read or above) in the header; it is kept for this browser tab only.";
 }
 
 async function refreshAssets() {
@@ -67,11 +91,24 @@ async function refreshJobs() {
     "<tr><td colspan=6>no jobs</td></tr>";
 }
 
+function showHealth(h) {
+  const status = ["ok", "degraded", "failing"].includes(h.status) ? h.status : "unknown";
+  const badge = $("status-badge");
+  badge.className = "badge " + status;
+  badge.textContent = "status: " + (h.status || "unknown");
+  const problems = Array.isArray(h.problems) ? h.problems : [];
+  $("problems").innerHTML = problems.map((p) => `<li class="${status}">${esc(p)}</li>`).join("");
+}
+
 async function refreshHealth() {
   const h = await getJSON("/api/health");
-  $("stat-readings").textContent = `readings: ${h.readings.toLocaleString()}`;
-  $("stat-ingest").textContent = `stored ${h.ingest.stored.toLocaleString()} · rejected ${h.ingest.rejected}`;
-  $("stat-mqtt").textContent = h.mqtt ? `MQTT ${h.mqtt.connected ? "connected" : "disconnected"}` : "";
+  showHealth(h);
+  if (h.readings === undefined) throw new AuthError("health details need a token");  // closed reads, no token
+  $("stat-readings").textContent = `readings: ${Number(h.readings).toLocaleString()}`;
+  const ingest = h.ingest || {};
+  $("stat-ingest").textContent = `stored ${Number(ingest.stored || 0).toLocaleString()} · rejected ${ingest.rejected ?? "–"}`;
+  const mqtt = (h.components && h.components.mqtt) || h.mqtt;
+  $("stat-mqtt").textContent = mqtt ? `MQTT ${mqtt.state || (mqtt.connected ? "connected" : "disconnected")}` : "";
 }
 
 async function tick() {
@@ -86,8 +123,10 @@ async function tick() {
     }
     await refreshJobs();
     $("stat-updated").textContent = "updated " + new Date().toLocaleTimeString();
+    document.body.dataset.auth = token() ? "token" : "open";
     document.body.dataset.ready = "1";
   } catch (err) {
+    if (err instanceof AuthError) needToken(err.message);
     $("stat-updated").textContent = "update failed: " + err.message;
   }
 }
@@ -99,7 +138,7 @@ async function ask(question) {
   item.innerHTML = `<div class="q">${esc(question)}</div><div class="a">…</div>`;
   log.prepend(item);
   try {
-    const r = await fetch("/api/ask", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({question})});
+    const r = await api("/api/ask", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({question})});
     const body = await r.json();
     if (!r.ok) throw new Error(body.detail ? JSON.stringify(body.detail) : r.status);
     item.querySelector(".a").textContent = body.text;
@@ -123,6 +162,28 @@ $("chat-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const q = $("chat-question").value.trim();
   if (q) ask(q);
+});
+
+$("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const value = $("token").value.trim();
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  $("token").value = "";
+  tick();
+});
+$("token-forget").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); tick(); });
+
+// The report is a page of its own: with closed reads it is fetched with the token and shown from memory.
+$("report-link").addEventListener("click", async (e) => {
+  if (!token()) return;
+  e.preventDefault();
+  try {
+    const r = await api("/report");
+    if (!r.ok) throw new Error("/report " + r.status);
+    window.open(URL.createObjectURL(new Blob([await r.text()], {type: "text/html"})), "_blank");
+  } catch (err) {
+    $("report").insertAdjacentText("beforeend", " (" + err.message + ")");
+  }
 });
 
 $("asset").addEventListener("change", (e) => { current = e.target.value; tick(); });
