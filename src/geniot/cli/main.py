@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from geniot.cli.ask_cmd import ask
+from geniot.cli.data_cmds import export_data, import_data, show_read_reports
 from geniot.cli.demo_cmd import demo
 from geniot.cli.evaluate_cmd import evaluate, report
 from geniot.cli.export_cmd import export
@@ -16,6 +17,7 @@ from geniot.cli.privacy_cmds import audit
 from geniot.cli.rul_cmd import rul_app
 from geniot.cli.serve_cmd import serve
 from geniot.cli.simulate_cmd import simulate
+from geniot.cli.synthesize_cmd import synthesize
 from geniot.cli.task_cmds import detect, impute
 from geniot.cli.twin_cmds import forecast, plan, whatif
 from geniot.core.settings import get_settings
@@ -32,6 +34,7 @@ app = typer.Typer(
 @app.callback()
 def configure() -> None:
     """Generative AI for industrial IoT sensor data."""
+    show_read_reports()
     threads = get_settings().torch_threads
     if threads:
         import torch
@@ -41,8 +44,11 @@ def configure() -> None:
 
 app.command()(demo)
 app.command()(simulate)
+app.command("import")(import_data)
+app.command("export-data")(export_data)
 app.command()(fit)
 app.command()(sample)
+app.command()(synthesize)
 app.command()(evaluate)
 app.command()(report)
 app.command()(impute)

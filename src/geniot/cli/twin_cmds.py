@@ -46,7 +46,7 @@ def forecast(
             frame["timestamp"] = future
         for j, name in enumerate(names):
             frame[name], frame[f"{name}_lower"], frame[f"{name}_upper"] = res["median"][:, j], res["lower"][:, j], res["upper"][:, j]
-        write_frame(frame, out)
+        write_frame(frame, out, layout=series.layout)  # the input's separator, decimal, zone, headers
         console.print(f"wrote {out} ({horizon} steps x {len(names)} signals, {draws} draws)")
         if report is not None:
             past = series.values[-3 * horizon :]

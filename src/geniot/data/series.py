@@ -14,11 +14,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geniot.core.exceptions import DataError
+
+if TYPE_CHECKING:
+    from geniot.data.layout import FileLayout
 
 LONG_COLUMNS = ("ts", "asset", "signal", "value", "quality")
 
@@ -32,9 +36,17 @@ def to_datetime64(timestamps) -> np.ndarray:
 
 
 def check_increasing(
-    timestamps: np.ndarray, *, file: str | None = None, column: str | None = None
+    timestamps: np.ndarray,
+    *,
+    file: str | None = None,
+    column: str | None = None,
+    shown: Sequence[str] | None = None,
 ) -> None:
-    """Raise a DataError at the first data row that is missing, repeats or goes back in time."""
+    """Raise a DataError at the first data row that is missing, repeats or goes back in time.
+
+    ``shown`` holds the timestamps as the file writes them (e.g. ``01:38:51+01:00``), so that the
+    message names what the user sees, not the naive UTC time geniot keeps.
+    """
     missing = np.isnat(timestamps)
     if missing.any():
         row = int(np.argmax(missing)) + 1
@@ -44,13 +56,14 @@ def check_increasing(
     if bad.size == 0:
         return
     i = int(bad[0]) + 1  # 0-based position of the offending row
+
+    def text(k: int) -> str:
+        return str(shown[k]) if shown is not None else str(pd.Timestamp(timestamps[k]))
+
     if steps[bad[0]] == 0:
-        message = f"duplicate timestamp {pd.Timestamp(timestamps[i])} (same as row {i})"
+        message = f"duplicate timestamp {text(i)} (same as row {i})"
     else:
-        message = (
-            f"timestamps are not sorted: {pd.Timestamp(timestamps[i])} comes after "
-            f"{pd.Timestamp(timestamps[i - 1])} (row {i})"
-        )
+        message = f"timestamps are not sorted: {text(i)} comes after {text(i - 1)} (row {i})"
     raise DataError(message, file=file, column=column, row=i + 1)
 
 
@@ -65,6 +78,10 @@ class SensorSeries:
     ``timestamps`` is None for index-only data (benchmark files without a time column); the
     steps are then just positions 0..n_steps-1. ``values`` holds NaN where a reading is missing.
     ``source`` (usually a file path) is kept only so that later errors can name it.
+    ``categorical`` holds text columns of the same steps (an operating mode, a status): one object
+    array of strings (None for an empty cell) per name; they are conditions, not signals.
+    ``layout`` is how the file the series came from was written (a
+    :class:`~geniot.data.layout.FileLayout`), so that output can be written the same way.
     Equality is identity: arrays make field-wise ``==`` ambiguous, compare ``values`` instead.
     """
 
@@ -74,6 +91,8 @@ class SensorSeries:
     asset: str | None = None
     units: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    categorical: dict[str, np.ndarray] = field(default_factory=dict)
+    layout: FileLayout | None = None
 
     def __post_init__(self) -> None:
         values = self._checked_values()
@@ -83,6 +102,7 @@ class SensorSeries:
         unknown = sorted(set(self.units) - set(channels))
         if unknown:
             raise DataError(f"units given for unknown channels {unknown}", file=self.source)
+        categorical = self._checked_categorical(values.shape[0], channels)
         values.setflags(write=False)
         if timestamps is not None:
             timestamps.setflags(write=False)
@@ -90,6 +110,7 @@ class SensorSeries:
         object.__setattr__(self, "channels", channels)
         object.__setattr__(self, "timestamps", timestamps)
         object.__setattr__(self, "units", dict(self.units))
+        object.__setattr__(self, "categorical", categorical)
 
     def _checked_values(self) -> np.ndarray:
         try:
@@ -136,6 +157,18 @@ class SensorSeries:
             )
         check_increasing(timestamps, file=self.source)
         return timestamps
+
+    def _checked_categorical(self, n_steps: int, channels: tuple[str, ...]) -> dict[str, np.ndarray]:
+        out = {}
+        for name, column in dict(self.categorical).items():
+            if name in channels:
+                raise DataError("a name is both a signal and a text (categorical) column", file=self.source, column=name)
+            arr = np.array(column, dtype=object)
+            if arr.shape != (n_steps,):
+                raise DataError(f"{arr.size} categorical values for {n_steps} steps", file=self.source, column=name)
+            arr.setflags(write=False)
+            out[str(name)] = arr
+        return out
 
     def _check_finite(self, values: np.ndarray, channels: tuple[str, ...]) -> None:
         infinite = np.isinf(values)
@@ -202,11 +235,15 @@ class SensorSeries:
         return read_series(path, asset=asset)
 
     # ------------------------------------------------------------------------------ exporters
-    def to_dataframe(self) -> pd.DataFrame:
-        """Wide frame: a ``timestamp`` column first (when there are timestamps), then channels."""
+    def to_dataframe(self, *, categorical: bool = False) -> pd.DataFrame:
+        """Wide frame: a ``timestamp`` column first (when there are timestamps), then channels;
+        with ``categorical`` the text columns follow."""
         frame = pd.DataFrame(np.array(self.values), columns=list(self.channels))
         if self.timestamps is not None:
             frame.insert(0, "timestamp", self.timestamps)
+        if categorical:
+            for name, column in self.categorical.items():
+                frame[name] = pd.Series(column, dtype=object)
         return frame
 
     def to_long(self) -> pd.DataFrame:
@@ -264,12 +301,18 @@ class SensorSeries:
             keep &= self.timestamps < hi
         if not keep.any():
             raise DataError(f"no steps between {start} and {end}", file=self.source)
-        return dataclasses.replace(self, timestamps=self.timestamps[keep], values=self.values[keep])
+        return self.take(keep)
 
     def head(self, n: int) -> SensorSeries:
         """The first ``n`` steps (e.g. the normal start of a recording)."""
-        ts = None if self.timestamps is None else self.timestamps[:n]
-        return dataclasses.replace(self, values=self.values[:n], timestamps=ts)
+        return self.take(slice(0, n))
+
+    def take(self, steps) -> SensorSeries:
+        """The steps selected by ``steps`` (a slice, a bool mask or positions), with their
+        timestamps and categorical values."""
+        ts = None if self.timestamps is None else self.timestamps[steps]
+        categorical = {k: v[steps] for k, v in self.categorical.items()}
+        return dataclasses.replace(self, values=self.values[steps], timestamps=ts, categorical=categorical)
 
     def with_values(self, values) -> SensorSeries:
         """Same index, channels and metadata with new values (e.g. imputed or scaled)."""

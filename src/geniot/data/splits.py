@@ -8,7 +8,6 @@ cutting still share the steps around the boundary.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 
@@ -19,8 +18,7 @@ from geniot.data.series import SensorSeries, to_datetime64
 
 
 def _take(series: SensorSeries, start: int, stop: int) -> SensorSeries:
-    timestamps = None if series.timestamps is None else series.timestamps[start:stop]
-    return dataclasses.replace(series, timestamps=timestamps, values=series.values[start:stop])
+    return series.take(slice(start, stop))  # keeps categorical columns in step
 
 
 def split_by_time(
@@ -75,3 +73,32 @@ def train_val_test(data, fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
         return tuple(_take(data, lo, hi) for lo, hi in itertools.pairwise(cuts))
     arr = np.asarray(data)
     return tuple(arr[lo:hi] for lo, hi in itertools.pairwise(cuts))
+
+
+def interleaved_holdout(
+    n: int, fraction: float, *, gap: int, n_blocks: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, holdout) indices of ``n`` consecutive windows: ``n_blocks`` held-out blocks spread
+    evenly over the whole span, each the last ``fraction`` of its stretch.
+
+    A holdout from the last part of time differs from training whenever the machine trends or
+    wears, so every model then looks as if it copies; blocks across the span share its regimes.
+    ``gap`` windows on each side of a held-out block are dropped from training (windows that
+    overlap a held-out one would leak it). Fewer blocks are used when the data are too short.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise DataError(f"the holdout fraction must be between 0 and 1, got {fraction}")
+    blocks = max(1, min(int(n_blocks), n // max(4 * gap, 1)))
+    edges = np.linspace(0, n, blocks + 1).round().astype(int)
+    is_holdout = np.zeros(n, dtype=bool)
+    near = np.zeros(n, dtype=bool)
+    for lo, hi in itertools.pairwise(edges):
+        start = hi - max(1, round((hi - lo) * fraction))
+        is_holdout[start:hi] = True
+        near[max(0, start - gap) : start] = True
+        near[hi : min(n, hi + gap)] = True
+    train = np.flatnonzero(~is_holdout & ~near)
+    holdout = np.flatnonzero(is_holdout)
+    if len(train) < 2 or len(holdout) < 2:
+        raise DataError(f"{n} windows are too few to hold out {fraction:.0%} of them in blocks")
+    return train, holdout

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from geniot.core.base import BaseGenerator
-from geniot.core.exceptions import DataError
+from geniot.core.exceptions import ArtifactError, DataError
 from geniot.data.io import read_series, read_table, write_frame
 from geniot.data.series import SensorSeries
 from geniot.tasks import AnomalyDetector, Detection
@@ -34,6 +34,10 @@ def load_detector(
     """A detector from an artifact folder: calibrated on ``normal`` when given, else the
     calibration saved with the artifact (``detector.json``)."""
     artifact = Path(artifact)
+    if not artifact.is_dir():
+        raise ArtifactError(f"no model at {artifact} (train one with `geniot fit DATA --out {artifact}`)")
+    if not (artifact / "spec.json").is_file() and not (artifact / DETECTOR_FILE).is_file():
+        raise ArtifactError(f"{artifact} is not a geniot model folder (no spec.json or {DETECTOR_FILE})")
     if normal is None:
         if not (artifact / DETECTOR_FILE).is_file():
             raise DataError(
@@ -112,6 +116,9 @@ def scores_frame(results: dict[str, tuple[SensorSeries, Detection]]) -> pd.DataF
 
 
 def write_scores(results, out: Path) -> Path:
+    """Write the scores in the layout of the file the (first) series was read from: its
+    separator, decimal mark, time column name, format and zone."""
     out = Path(out)
-    write_frame(scores_frame(results), out)
+    series = next(iter(results.values()))[0] if results else None
+    write_frame(scores_frame(results), out, layout=getattr(series, "layout", None))
     return out

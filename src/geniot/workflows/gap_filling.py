@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from geniot.core.base import BaseGenerator
-from geniot.data.io import file_layout, read_labels, read_table, write_frame
+from geniot.core.exceptions import DataError
+from geniot.data.io import file_layout, read_table, untouched_columns, write_frame
 from geniot.data.series import SensorSeries
 from geniot.tasks import GapImputer
 
@@ -43,7 +44,8 @@ def fill_file(
     for asset, series in table.items():
         filled, lower, upper = imputer.transform(in_model_order(series, generator), return_interval=True)
         out[asset] = FilledSeries(series, filled, lower, upper)
-    return out, file_layout(data)
+    layout = next(iter(table.values())).layout
+    return out, layout.layout if layout is not None else file_layout(data)
 
 
 def in_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeries:
@@ -58,21 +60,28 @@ def in_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeri
 def write_filled(
     results: dict[str, FilledSeries], layout: str, out: Path, *, data: Path, with_interval: bool
 ) -> Path:
-    """Write filled series in ``layout``; wide files keep their label columns; with an interval,
-    wide files get ``<signal>_lower``/``<signal>_upper`` columns and long files ``lower``/``upper``.
-    Long files also get ``imputed`` (1 where the value was a gap)."""
+    """Write filled series in ``layout`` and in the input's own format (separator, decimal marks,
+    time zone, headers with units, column order). Wide files keep their text, label and ignored
+    columns; with an interval, wide files get ``<signal>_lower``/``<signal>_upper`` columns (unit
+    written as in the header) and long files ``lower``/``upper``. Long files also get ``imputed``
+    (1 where the value was a gap)."""
+    first = next(iter(results.values())).original
     if layout == "wide":
+        if len(results) != 1:
+            raise DataError(f"{data} holds {len(results)} assets and the wide layout one per file; impute one file at a time")
         (res,) = results.values()
         frame = res.filled.to_dataframe()
+        for name, column in res.original.categorical.items():
+            frame[name] = pd.Series(column, dtype=object)
         if with_interval:
             for name in res.filled.channels:
                 j = res.filled.channels.index(name)
                 frame[f"{name}_lower"] = res.lower.values[:, j]
                 frame[f"{name}_upper"] = res.upper.values[:, j]
-        labels = read_labels(data)
-        if labels is not None and len(labels) == len(frame):
-            for col in labels.columns:
-                frame[col] = labels[col].to_numpy()
+        kept = untouched_columns(data, res.original.layout) if Path(data).is_file() else None
+        if kept is not None and len(kept) == len(frame):
+            for col in kept.columns:
+                frame[col] = kept[col].to_numpy()
     else:
         frames = []
         for asset, res in results.items():
@@ -94,5 +103,5 @@ def write_filled(
             frames.append(part)
         frame = pd.concat(frames, ignore_index=True)
     out = Path(out)
-    write_frame(frame, out)
+    write_frame(frame, out, layout=first.layout)
     return out

@@ -1,19 +1,37 @@
-"""Read and write arrays of windows: .npy (n, window, channels) or a table per window step."""
+"""Read and write arrays of windows: .npy (n, window, channels) or a table per window step.
+
+Tables can be written in the layout of the model's training file (separator, decimal mark,
+headers with units), so that synthetic data opens in the same tools as the real data; reading
+them back uses the same reader as every data file.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geniot.core.exceptions import DataError
+from geniot.data.io import read_data, sniff_layout, write_frame
+from geniot.data.layout import IGNORED, ColumnSpec, FileLayout
 
 SUFFIXES = (".npy", ".csv", ".parquet")
+_INDEX = ("window", "step")
 
 
-def write_windows(windows: np.ndarray, path, channels) -> Path:
-    """Write windows; tables have one row per (window, step) and one column per channel."""
+def training_layout(generator) -> FileLayout | None:
+    """The layout of the file a model was trained on, when that file is still there."""
+    source = getattr(generator, "metadata_", {}).get("source")
+    if not source or not Path(source).exists():
+        return None
+    return sniff_layout(source)
+
+
+def write_windows(windows: np.ndarray, path, channels, *, layout: FileLayout | None = None) -> Path:
+    """Write windows; tables have one row per (window, step) and one column per channel, written
+    in ``layout`` (e.g. :func:`training_layout`) when given."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
@@ -26,10 +44,10 @@ def write_windows(windows: np.ndarray, path, channels) -> Path:
     frame = pd.DataFrame(windows.reshape(n * t, c), columns=list(channels))
     frame.insert(0, "step", np.tile(np.arange(t), n))
     frame.insert(0, "window", np.repeat(np.arange(n), t))
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    if layout is not None:  # window and step lead, then the signals in the file's order
+        index = tuple(ColumnSpec(name, IGNORED) for name in _INDEX)
+        layout = dataclasses.replace(layout, layout="wide", time=None, columns=index + layout.columns)
+    write_frame(frame, path, layout=layout)
     return path
 
 
@@ -49,11 +67,12 @@ def read_windows(path) -> tuple[np.ndarray, list[str] | None]:
         return arr.astype(np.float64), None
     if suffix not in (".csv", ".parquet"):
         raise DataError(f"windows must be in one of {', '.join(SUFFIXES)}", file=str(path))
-    frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    for col in ("window", "step"):
-        if col not in frame.columns:
+    (series,) = read_data(path).table.values()  # any separator, decimal mark, headers with units
+    for col in _INDEX:
+        if col not in series.channels:
             raise DataError(f"a windows table needs a {col!r} column", file=str(path), column=col)
-    channels = [c for c in frame.columns if c not in ("window", "step")]
+    frame = pd.DataFrame(series.values, columns=list(series.channels))
+    channels = [c for c in frame.columns if c not in _INDEX]
     n, t = frame["window"].nunique(), frame["step"].nunique()
     if n * t != len(frame):
         raise DataError("every window must have the same number of steps", file=str(path))
