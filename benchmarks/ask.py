@@ -2,6 +2,7 @@
 rejection and latency, on the development and held-out halves.
 
     python benchmarks/ask.py                    # both halves; results to benchmarks/results/ask.jsonl
+    python benchmarks/ask.py --halves independent   # any half: benchmarks/ask_eval/<half>.jsonl
     python benchmarks/ask.py --write-expected   # (re)compute the expected answer values into the files
 
 The plant is the seeded simulation of benchmarks/ask_eval/SCHEMA.md, stored in DuckDB with a
@@ -88,6 +89,22 @@ def expected_values(q: dict, plant, store_path: Path) -> dict | None:
     return None
 
 
+def wanted(q: dict):
+    """The expected answer of a question: ``expect`` (dev/held-out, written by --write-expected),
+    or the independent half's own plain-SQL ``expected`` (build_independent.py) in the same form;
+    ``"ask_back"`` where the only right answer is to say the time cannot be read or answered."""
+    if "expect" in q:
+        return q["expect"]
+    exp = q.get("expected")
+    if not isinstance(exp, dict):
+        return exp
+    if q["intent"] == "stats" and "values" in exp:
+        return {a: (None if v is None else float(v)) for a, v in exp["values"].items()}
+    if q["intent"] == "anomalies" and "count" in exp:
+        return {"assets": sorted(a for a, n in exp["count"].items() if n), "n_events": int(sum(exp["count"].values()))}
+    return None
+
+
 def got_values(intent: str, values: dict) -> dict | None:
     if intent == "stats":
         return values["values"]
@@ -112,16 +129,37 @@ def _close(want, got) -> bool:
     return want == got
 
 
+def _verdict(ans, q: dict) -> str:
+    """"right", "refused" (asked back or refused: no number given) or "wrong" (a tool answered
+    another question: other intent or slots, or other values)."""
+    if ans.refused:
+        return "refused"
+    if ans.intent != q["intent"] or slot_errors(q, ans.intent, ans.slots):
+        return "wrong"
+    want = wanted(q)
+    if ans.intent in VALUE_INTENTS and want is not None and not _close(want, got_values(ans.intent, ans.values)):
+        return "wrong"
+    return "right"
+
+
 def run_half(assistant: PlantAssistant, questions: list[dict], answer: bool) -> dict:
     inscope = [q for q in questions if q["intent"] != OUT_OF_SCOPE]
     oos = [q for q in questions if q["intent"] == OUT_OF_SCOPE]
     plan_ms, ok_intent, ok_call, failures = [], 0, 0, []
     answer_ms: dict[str, list[float]] = {}
     answer_ok, answer_n = 0, 0
+    safe = wrong_numbers = 0  # every in-scope question answered: right, or said it could not (never a wrong number)
     for q in inscope:
         t = time.perf_counter()
         intent, slots, _ = assistant.plan(q["q"])
         plan_ms.append((time.perf_counter() - t) * 1000)
+        asked = assistant.ask(q["q"]) if answer else None
+        if asked is not None:
+            verdict = _verdict(asked, q)
+            safe += verdict != "wrong"
+            if verdict == "wrong":
+                wrong_numbers += 1
+                failures.append({"id": q["id"], "q": q["q"], "why": "WRONG ANSWER GIVEN (not refused)"})
         if intent != q["intent"]:
             failures.append({"id": q["id"], "q": q["q"], "why": f"intent {intent} (expected {q['intent']})"})
             continue
@@ -132,9 +170,9 @@ def run_half(assistant: PlantAssistant, questions: list[dict], answer: bool) -> 
             continue
         ok_call += 1
         if answer:
-            ans = assistant.ask(q["q"])
+            ans = asked
             answer_ms.setdefault(intent, []).append(ans.latency_ms)
-            want = q.get("expect")
+            want = wanted(q)
             if intent in VALUE_INTENTS and want is not None:
                 answer_n += 1
                 good = not ans.refused and _close(want, got_values(intent, ans.values))
@@ -165,6 +203,7 @@ def run_half(assistant: PlantAssistant, questions: list[dict], answer: bool) -> 
         "refused_in_the_end_rate": refused_in_the_end / len(oos) if oos and answer else None,
         "false_rejections": sum(1 for f in failures if f["why"].startswith("intent out_of_scope")),
         "answer_accuracy": answer_ok / answer_n if answer_n else None, "answers_checked": answer_n,
+        "right_or_refused_rate": safe / len(inscope) if answer and inscope else None, "wrong_answers": wrong_numbers if answer else None,
         "route_ms_p50": float(np.percentile(plan_ms, 50)), "route_ms_p95": float(np.percentile(plan_ms, 95)),
         "answer_ms_p95_by_intent": {k: float(np.percentile(v, 95)) for k, v in answer_ms.items()},
         "answer_ms_p95_all": float(np.percentile([x for v in answer_ms.values() for x in v], 95)) if answer_ms else None,
@@ -221,6 +260,7 @@ def main() -> None:
                       f"slots|tool {res['slot_accuracy_given_tool']:.1%}  out-of-scope rejected {res['rejection_rate']:.1%} "
                       f"(no number given: {res['refused_in_the_end_rate']})  "
                       f"answers {res['answer_accuracy']} ({res['answers_checked']} checked)  "
+                      f"right or refused {res['right_or_refused_rate']} (wrong answers: {res['wrong_answers']})  "
                       f"route p95 {res['route_ms_p95']:.1f} ms  answer p95 {res['answer_ms_p95_all']} ms")  # fmt: skip
                 print("   answer p95 by intent (ms):", {k: round(v) for k, v in res["answer_ms_p95_by_intent"].items()})
                 for f in res["failures"]:

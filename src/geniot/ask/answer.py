@@ -55,6 +55,7 @@ class Answer:
     refused: bool = False
     backend: str = "router"  # "router" or "llm"
     latency_ms: float = 0.0
+    store: str | None = None  # the store the answer was read from
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -40,8 +40,9 @@ class PlantView:
         self.assets = self.store.assets()
         self.signals = {a: self.store.signals(a) for a in self.assets}
         self.all_signals = sorted({s for sig in self.signals.values() for s in sig})
-        ends = [self.store.time_range(a)[1] for a in self.assets]
-        self._latest = max(ends).to_pydatetime() if ends else datetime.now()
+        spans = [self.store.time_range(a) for a in self.assets]
+        self._latest = max(e for _, e in spans).to_pydatetime() if spans else datetime.now()
+        self.first = min(s for s, _ in spans).to_pydatetime() if spans else self._latest
 
     @property
     def now(self) -> datetime:

@@ -4,24 +4,18 @@ nearer to the out-of-scope examples, is a refusal."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from geniot.ask.actions import is_action_request
 from geniot.ask.intents import INTENTS, OUT_OF_SCOPE_EXAMPLES
 
 OUT_OF_SCOPE = "out_of_scope"
-
-# Requests to act on the machines or the data: geniot answers questions, it never writes.
-_ACTION_RE = re.compile(
-    r"\b(delete|drop|remove|truncate|erase|wipe|shut\s*down|turn\s+off|switch\s+off|power\s+off|stop\s+(?:the\s+)?pump|"
-    r"restart|reboot|order|buy|send|email|book|call|"
-    r"lösche\w*|entferne\w*|schalte\w*|abschalten|ausschalten|herunterfahren|bestelle\w*|sende\w*|kaufe\w*)\b",
-    re.IGNORECASE,
-)
-_SET_RE = re.compile(r"^\s*(set|change|adjust|stell\w*|setz\w*|änder\w*)\b", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Route:
@@ -47,7 +41,9 @@ class IntentRouter:
         self.cue_bonus = cue_bonus
         self._fitted = False
 
-    def fit(self, embed) -> IntentRouter:
+    def fit(self, embed, *, cache_dir: Path | None = None) -> IntentRouter:
+        """Embed the examples; with ``cache_dir`` the vectors are kept there (``.npy``, keyed by a
+        hash of the examples and the encoder), so a fresh process skips embedding them again."""
         texts, labels = [], []
         for name, spec in INTENTS.items():
             texts.extend(spec["examples"])
@@ -55,7 +51,7 @@ class IntentRouter:
         texts.extend(OUT_OF_SCOPE_EXAMPLES)
         labels.extend([OUT_OF_SCOPE] * len(OUT_OF_SCOPE_EXAMPLES))
         self._embed = embed
-        self.vectors_ = embed(texts)
+        self.vectors_ = _cached_vectors(embed, texts, cache_dir)
         self.labels_ = np.asarray(labels)
         self.names_ = [*INTENTS, OUT_OF_SCOPE]
         self.cues_ = {name: re.compile("|".join(rf"(?<!\w){c}" for c in spec["cues"])) for name, spec in INTENTS.items()}
@@ -75,8 +71,13 @@ class IntentRouter:
                 out[name] += self.cue_bonus
         return out
 
+    def has_cue(self, question: str) -> bool:
+        """Whether a word of the question gives an intent away."""
+        q = question.lower()
+        return any(cue.search(q) for cue in self.cues_.values())
+
     def route(self, question: str) -> Route:
-        if _ACTION_RE.search(question) or _SET_RE.search(question):
+        if is_action_request(question):
             return Route(OUT_OF_SCOPE, 1.0, None, 1.0, "it asks to act on a machine or on the data; geniot only reads and analyses")
         scores = self.scores(question)
         oos = scores.pop(OUT_OF_SCOPE)
@@ -87,3 +88,25 @@ class IntentRouter:
         if oos > sim + self.oos_margin:
             return Route(OUT_OF_SCOPE, sim, best, sim - sim2, "it is nearer to questions geniot cannot answer")
         return Route(best, sim, second, sim - sim2)
+
+
+def _cached_vectors(embed, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+    if cache_dir is None:
+        return embed(texts)
+    key = hashlib.sha256(json.dumps([getattr(embed, "model_id", "minilm"), texts]).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"ask-router-{key}.npy"
+    try:
+        vectors = np.load(path, allow_pickle=False)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    except (OSError, ValueError):
+        pass  # no cache yet, or an unreadable one: embed again
+    vectors = embed(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors, allow_pickle=False)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home: the next process embeds again
+    return vectors

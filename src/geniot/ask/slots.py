@@ -7,12 +7,14 @@ user types reaches a query as text.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from geniot.ask.timewords import TimeRange, parse_duration_minutes, parse_time_range
+from geniot.ask.timewords import TimeRange, find_duration, read_time
+from geniot.ask.unread import unread_words
 from geniot.ask.vocabulary import (
     ALL_ASSETS_WORDS,
     AMBIGUOUS_SIGNAL_WORDS,
@@ -25,6 +27,18 @@ from geniot.ask.vocabulary import (
 )
 
 _NUMBER_LIST = r"\d+(?:\s*(?:,|and|und|&|or|oder|/)\s*\d+)*"
+_RANGE_INTENTS = ("anomalies", "stats", "summary", "impute")
+_TOKEN = re.compile(r"[\w-]+")
+_MAX_PHRASE_WORDS = 6  # longer signal names are matched by their first six words
+_NEAR_VOCABULARY = 2000  # above this many one-word phrases, misspellings are looked up in the built-in words only
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text.lower())]
+
+
+def _key(phrase: str) -> str:
+    return " ".join(t for t, _, _ in _tokens(phrase))
 
 
 @dataclass
@@ -38,6 +52,8 @@ class Slots:
     count: int | None = None
     unknown_assets: list[str] = field(default_factory=list)  # named in the question, not in the store
     ambiguous_signal: tuple[str, ...] = ()  # "temperature": these could be meant
+    unread: list[str] = field(default_factory=list)  # constraint-like words no parser read
+    time_problem: str | None = None  # time words read, but not one answerable range
 
     def as_dict(self) -> dict:
         return {
@@ -59,17 +75,45 @@ def _word(text: str) -> str:
 
 
 class SlotParser:
-    """Parses slots against one plant's asset and signal names."""
+    """Parses slots against one plant's asset and signal names.
 
-    def __init__(self, assets: list[str], signals: list[str]) -> None:
+    Built once per store change (:func:`parser_for`): building is O(n log n) in the number of
+    names, and parsing a question looks its words up instead of trying every name.
+    """
+
+    builds = 0  # how many parsers were built in this process (the service builds one per store change)
+
+    def __init__(self, assets: list[str], signals: list[str], *, shifts: str | None = None) -> None:
+        type(self).builds += 1
         self.assets = list(assets)
         self.signals = list(signals)
+        self.shifts = shifts
+        self._signal_set = set(self.signals)
         self._asset_by_number = {}
         for name in self.assets:
             digits = re.findall(r"\d+", name)
             if digits:
                 self._asset_by_number.setdefault(str(int(digits[-1])), name)
+        self._asset_keys: dict[str, str] = {}
+        for name in self.assets:
+            for variant in (name, name.replace("-", "")):
+                self._asset_keys.setdefault(_key(variant), name)
+        self._known_names = {k for k in self._asset_keys} | {k.replace(" ", "-") for k in self._asset_keys}
+        self._asset_words = max((k.count(" ") + 1 for k in self._asset_keys), default=1)
+        self._prefix = self._asset_prefix()
         self._signal_phrases = self._build_signal_phrases()
+        self._exact: dict[str, tuple[int, str]] = {}  # phrase key -> (rank, signal); lower rank wins
+        self._stems: list[tuple[int, str, str]] = []  # "durchfluss*": (rank, stem, signal)
+        for rank, (phrase, signal) in enumerate(self._signal_phrases):
+            if phrase.endswith("*"):
+                self._stems.append((rank, phrase[:-1], signal))
+            else:
+                self._exact.setdefault(_key(phrase), (rank, signal))
+        self._phrase_words = min(_MAX_PHRASE_WORDS, max((k.count(" ") + 1 for k in self._exact), default=1))
+        words = {p.rstrip("*"): sig for p, sig in self._signal_phrases if " " not in p and len(p.rstrip("*")) >= 5}
+        if len(words) > _NEAR_VOCABULARY:
+            words = {w: sig for w, sig in words.items() if any(w in ws for ws in (v for v in SIGNAL_WORDS.values()))}
+        self._near_words = words
 
     def _build_signal_phrases(self) -> list[tuple[str, str]]:
         phrases: list[tuple[str, str]] = []
@@ -77,59 +121,94 @@ class SlotParser:
             phrases.append((signal.lower(), signal))
             phrases.append((signal.lower().replace("_", " "), signal))
             phrases.extend((word, signal) for word in SIGNAL_WORDS.get(signal, ()))
-        known = {s for s in self.signals}
-        for signal in self.signals:  # a store's own sensors: their first word ("flow" of "flow_m3h")
+        # a store's own sensors: their first word ("flow" of "flow_m3h") when no other name starts so
+        names = sorted(s.lower() for s in self.signals)
+        for signal in self.signals:
             if signal not in SIGNAL_WORDS:
                 head = signal.lower().split("_")[0]
-                if len(head) > 2 and sum(s.lower().startswith(head) for s in known) == 1:
+                if len(head) > 2 and bisect.bisect_left(names, head + "\uffff") - bisect.bisect_left(names, head) == 1:
                     phrases.append((head, signal))
         return sorted(phrases, key=lambda p: len(p[0]), reverse=True)  # longest phrase wins
 
     # ------------------------------------------------------------------ parts
     def parse_assets(self, question: str) -> tuple[list[str] | None, list[str]]:
         """(assets named, names that look like assets but are not in the store)."""
+        assets, unknown, _ = self._assets_with_spans(question)
+        return assets, unknown
+
+    def _assets_with_spans(self, question: str) -> tuple[list[str] | None, list[str], list[tuple[int, int]]]:
         q = question.lower()
-        found: list[str] = []
+        found: set[str] = set()
         unknown: list[str] = []
-        for name in self.assets:
-            if re.search(_word(name.lower()), q) or re.search(_word(name.lower().replace("-", "")), q):
-                found.append(name)
+        spans: list[tuple[int, int]] = []
+        toks = _tokens(q)
+        for i in range(len(toks)):
+            for n in range(1, self._asset_words + 1):
+                if i + n > len(toks):
+                    break
+                name = self._asset_keys.get(" ".join(t for t, _, _ in toks[i : i + n]))
+                if name:
+                    found.add(name)
+                    spans.append((toks[i][1], toks[i + n - 1][2]))
         nouns = "|".join(ASSET_NOUNS)
         for m in re.finditer(rf"\b(?:{nouns})\s*(?:nr\.?\s*|no\.?\s*|number\s*|#\s*)?({_NUMBER_LIST})\b", q):
+            spans.append((m.start(), m.end()))
             for number in re.findall(r"\d+", m.group(1)):
                 name = self._asset_by_number.get(str(int(number)))
-                (found if name else unknown).append(name or number)
-        prefix = self._asset_prefix()
-        if prefix:
-            for m in re.finditer(rf"(?<![\w]){re.escape(prefix.lower())}\s?(\d+)\b", q):
+                if name:
+                    found.add(name)
+                else:
+                    unknown.append(number)
+        if self._prefix:
+            for m in re.finditer(rf"(?<![\w]){re.escape(self._prefix.lower())}\s?(\d+)\b", q):
                 name = self._asset_by_number.get(str(int(m.group(1))))
+                spans.append((m.start(), m.end()))
                 if name is None:
-                    unknown.append(f"{prefix}{m.group(1)}")
+                    unknown.append(f"{self._prefix}{m.group(1)}")
         if any(word in q for word in ALL_ASSETS_WORDS):
-            return None, unknown
+            return None, sorted(set(unknown)), spans
         ordered = [a for a in self.assets if a in found]
-        return (ordered or None), sorted(set(unknown))
+        return (ordered or None), sorted(set(unknown)), spans
 
     def _asset_prefix(self) -> str | None:
+        """"P-" when every asset is P-<number>: then "P-7" names an asset this plant lacks."""
         prefixes = {re.sub(r"\d+$", "", a) for a in self.assets}
         return prefixes.pop() if len(prefixes) == 1 and all(re.search(r"\d+$", a) for a in self.assets) else None
 
     def parse_signal(self, question: str) -> tuple[str | None, tuple[str, ...]]:
+        signal, ambiguous, _ = self._signal_with_span(question)
+        return signal, ambiguous
+
+    def _signal_with_span(self, question: str) -> tuple[str | None, tuple[str, ...], list[tuple[int, int]]]:
         q = question.lower()
-        for phrase, signal in self._signal_phrases:
-            if re.search(_word(phrase), q):
-                return signal, ()
+        best: tuple[int, str, tuple[int, int]] | None = None
+        toks = _tokens(q)
+        for i in range(len(toks)):
+            for n in range(1, min(self._phrase_words, len(toks) - i) + 1):
+                hit = self._exact.get(" ".join(t for t, _, _ in toks[i : i + n]))
+                if hit and (best is None or hit[0] < best[0]):
+                    best = (hit[0], hit[1], (toks[i][1], toks[i + n - 1][2]))
+        for rank, stem, signal in self._stems:
+            if best is not None and rank > best[0]:
+                break
+            m = re.search(_word(stem + "*"), q)
+            if m:
+                best = (rank, signal, (m.start(), m.end()))
+                break
+        if best is not None:
+            return best[1], (), [best[2]]
         for word, options in AMBIGUOUS_SIGNAL_WORDS.items():
-            if re.search(_word(word), q):
-                present = tuple(s for s in options if s in self.signals)
+            m = re.search(_word(word), q)
+            if m:
+                present = tuple(s for s in options if s in self._signal_set)
                 if present:
-                    return None, present
-        return self._near_signal(q), ()
+                    return None, present, [(m.start(), m.end())]
+        return self._near_signal(q), (), []
 
     def _near_signal(self, q: str) -> str | None:
         """A misspelt one-word signal name ("vibraton", "presure"): the closest word of the
         vocabulary, if it is close and belongs to one signal only."""
-        words = {p.rstrip("*"): sig for p, sig in self._signal_phrases if " " not in p and len(p.rstrip("*")) >= 5}
+        words = self._near_words
         for token in re.findall(r"[a-zäöüß]{5,}", q):
             close = difflib.get_close_matches(token, list(words), n=2, cutoff=0.85)
             if close and len({words[c] for c in close}) == 1:
@@ -152,43 +231,77 @@ class SlotParser:
 
     def parse_change(self, question: str) -> dict | None:
         """``{"control", "percent"}`` or ``{"control", "value"}`` for a what-if."""
+        return self._change_with_span(question)[0]
+
+    def _change_with_span(self, question: str) -> tuple[dict | None, list[tuple[int, int]]]:
         q = question.lower()
         # The pumps have one control (speed); a store without it uses the signal the question names.
-        control = DEFAULT_CONTROL if DEFAULT_CONTROL in self.signals else self.parse_signal(q)[0]
+        control = DEFAULT_CONTROL if DEFAULT_CONTROL in self._signal_set else self.parse_signal(q)[0]
         sign = -1.0 if any(re.search(rf"(?<![\w-]){w}(?![\w-])", q) for w in LOWER_WORDS) else 1.0
         pct = re.search(r"([+-]?\d+(?:[.,]\d+)?)\s*(?:%|percent|per cent|prozent|pct)", q)
         if pct:
             value = float(pct.group(1).replace(",", "."))
-            return {"control": control, "percent": value if value < 0 else sign * value}
+            return {"control": control, "percent": value if value < 0 else sign * value}, [(pct.start(), pct.end())]
         absolute = re.search(r"\b(?:to|auf|at|bei|=)\s*(\d+(?:[.,]\d+)?)\s*(?:rpm|u/min|1/min|upm)?", q)
         if absolute is None:
             absolute = re.search(r"(\d+(?:[.,]\d+)?)\s*(?:rpm|u/min|1/min|upm)\b", q)
         if absolute:
-            return {"control": control, "value": float(absolute.group(1).replace(",", "."))}
-        return None
+            return {"control": control, "value": float(absolute.group(1).replace(",", "."))}, [(absolute.start(), absolute.end())]
+        return None, []
 
     @staticmethod
     def parse_count(question: str) -> int | None:
+        return SlotParser._count_with_span(question)[0]
+
+    @staticmethod
+    def _count_with_span(question: str) -> tuple[int | None, list[tuple[int, int]]]:
         m = re.search(r"(\d+)\s*(?:synthetic\s+|synthetische[nr]?\s+|künstliche[nr]?\s+|fake\s+)?(?:windows|samples|fenster|beispiele|examples|sequences|sequenzen)", question.lower())
-        return int(m.group(1)) if m else None
+        return (int(m.group(1)), [(m.start(), m.end())]) if m else (None, [])
 
     # ------------------------------------------------------------------ all
     def parse(self, question: str, now: datetime, intent: str | None = None) -> Slots:
-        """Every slot the intent uses (all of them when the intent is unknown)."""
-        assets, unknown = self.parse_assets(question)
-        signal, ambiguous = self.parse_signal(question)
+        """Every slot the intent uses (all of them when the intent is unknown), and the
+        constraint-like words of the question that none of them read."""
+        assets, unknown, read = self._assets_with_spans(question)
+        time_spans: list[tuple[int, int]] = []
+        signal, ambiguous, signal_spans = self._signal_with_span(question)
         slots = Slots(assets=assets, unknown_assets=unknown)
         if intent in (None, "stats", "summary", "impute", "forecast"):
             slots.signal, slots.ambiguous_signal = signal, ambiguous
         if intent in (None, "stats"):
             slots.statistic = self.parse_statistic(question) or ("mean" if intent == "stats" else None)
         if intent in (None, "anomalies", "stats", "summary", "impute"):
-            slots.range = parse_time_range(question, now)
+            # Asset names are not times: "P-2 jan 8" is the 8th, not the 2nd (offsets kept).
+            masked = "".join(" " if any(a <= i < b for a, b in read) else ch for i, ch in enumerate(question))
+            reading = read_time(masked, now, self.shifts)
+            slots.range, slots.time_problem = reading.range, reading.problem
+            read += reading.spans
+            time_spans = reading.spans
         if intent in (None, "forecast"):
-            slots.horizon_minutes = parse_duration_minutes(question)
+            found = find_duration(question)
+            if found is not None:
+                slots.horizon_minutes = found[0]
+                read.append(found[1])
         if intent in (None, "whatif"):
-            slots.change = self.parse_change(question)
+            slots.change, spans = self._change_with_span(question)
+            read += spans
         if intent in (None, "synthesize"):
-            slots.count = self.parse_count(question)
+            slots.count, spans = self._count_with_span(question)
+            read += spans
+        slots.unread = unread_words(question, read, known_names=self._known_names, signal_words=signal_spans,
+                                     time_words=time_spans, connectives=intent in (None, *_RANGE_INTENTS))  # fmt: skip
         return slots
 
+
+_CACHE: dict[tuple, SlotParser] = {}
+
+
+def parser_for(assets: list[str], signals: list[str], *, shifts: str | None = None) -> SlotParser:
+    """The parser for these names, built once per distinct store content (the last few kept)."""
+    key = (tuple(assets), tuple(signals), shifts)
+    parser = _CACHE.get(key)
+    if parser is None:
+        if len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        parser = _CACHE[key] = SlotParser(assets, signals, shifts=shifts)
+    return parser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -12,13 +13,25 @@ from geniot.core.exceptions import DataError
 from geniot.core.settings import get_settings
 
 
-def default_store() -> Path:
-    """The configured store, or the demo's when only the demo has run."""
+def resolve_store(store: Path | None) -> tuple[Path, str]:
+    """(absolute store path, the rule that chose it): ``--store``, else ``$GENIOT_HOME``'s store, else
+    the demo's under ``$GENIOT_HOME``. The same from any folder once ``GENIOT_HOME`` is set; without
+    it the home is ``./geniot-data`` of the working directory, and the rule says so."""
+    if store is not None:
+        path = store.expanduser().resolve()
+        if not path.is_file():
+            raise DataError(f"no store at {path} (given with --store)")
+        return path, "--store"
     settings = get_settings()
-    for path in (settings.store_path, settings.home / "demo" / settings.store_file):
-        if path.is_file():
-            return path
-    raise DataError(f"no store at {settings.store_path}: run `geniot demo` first, or give --store FILE")
+    home = settings.home.expanduser().resolve()
+    where = "$GENIOT_HOME" if os.environ.get("GENIOT_HOME") else "./geniot-data (GENIOT_HOME is not set)"
+    served, demo = home / settings.store_file, home / "demo" / settings.store_file
+    if served.is_file():
+        also = f"; the demo's store {demo} is there too, pass --store to use it" if demo.is_file() else ""
+        return served, f"the store of {where}{also}"
+    if demo.is_file():
+        return demo, f"the demo's store under {where} (there is no {served})"
+    raise DataError(f"no store at {served} nor {demo} ({where}): run `geniot demo` first, or give --store FILE")
 
 
 def ask(
@@ -32,27 +45,26 @@ def ask(
         from geniot.ask import PlantAssistant, PlantView
         from geniot.data.store import SensorStore
 
-        path = store or default_store()
-        if not path.is_file():
-            raise DataError(f"no store at {path}")
+        path, rule = resolve_store(store)
         settings = get_settings()
         with console.status("loading the language model…"), SensorStore(path, read_only=True) as db:
             plant = PlantView(db, models_dir=path.parent / "models", out_dir=path.parent / "answers")
-            assistant = PlantAssistant(plant)
+            assistant = PlantAssistant(plant, router_cache=path.parent / "cache")  # the example vectors, kept between runs
             if settings.llm_url:
                 from geniot.ask.llm import LLMAssistant
 
                 answer = LLMAssistant(assistant, url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key).ask(question)
             else:
                 answer = assistant.ask(question)
+        answer.store = str(path)
         if as_json:
-            print(json.dumps(answer.to_dict(), default=str, ensure_ascii=False, indent=2))
+            print(json.dumps({**answer.to_dict(), "store_rule": rule}, default=str, ensure_ascii=False, indent=2))
         else:
             console.print(answer.text, markup=False, highlight=False)
             for tip in answer.suggestions:
                 console.print(f"  • {tip}", markup=False, highlight=False)
-            if answer.tool:
-                console.print(f"[dim]({answer.tool}; {answer.latency_ms:.0f} ms)[/dim]")
+            tool = f"{answer.tool}; " if answer.tool else ""
+            console.print(f"({tool}{answer.latency_ms:.0f} ms; store {path}: {rule})", style="dim", markup=False, highlight=False)
         if plot is not None and answer.figure:
             import plotly.graph_objects as go
 

@@ -8,7 +8,6 @@ import typer
 
 from geniot.cli.progress import console, training_progress, user_errors
 from geniot.core.settings import get_settings
-from geniot.workflows.demo import run_demo
 
 
 def demo(
@@ -24,6 +23,9 @@ def demo(
     """Simulate a pump fleet into DuckDB, train a generator, sample, evaluate and write the report
     (and with --serve, go on to the live plant service)."""
     with user_errors():
+        # the workflow imports the model stack (seconds): only when the demo runs
+        from geniot.workflows.demo import run_demo
+
         home = home or get_settings().home / "demo"
         with training_progress(f"train {model}", None) as progress:
             result = run_demo(
