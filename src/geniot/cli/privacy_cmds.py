@@ -12,7 +12,7 @@ from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.privacy.audit import audit_privacy
 from geniot.privacy.audit_report import write_audit_report
-from geniot.workflows.datasets import time_split_windows, windows_from_file
+from geniot.workflows.datasets import describe_holdout, holdout_split, windows_from_file
 from geniot.workflows.evaluation import complete_windows
 from geniot.workflows.windows_io import read_windows
 
@@ -41,7 +41,7 @@ def audit(
     synthetic: Path = typer.Argument(..., help="synthetic windows (.npy, .csv or .parquet from `geniot sample`)"),
     holdout: Path | None = typer.Option(None, "--holdout", help="real data from the same source that the generator never saw"),
     holdout_fraction: float | None = typer.Option(
-        None, "--holdout-fraction", help="the latest fraction of REAL's windows was held out of training (as `geniot fit --holdout`)"
+        None, "--holdout-fraction", help="this fraction of REAL's windows was held out of training (as `geniot fit --holdout`; the split the model records, else the latest windows)"
     ),
     window: int | None = typer.Option(None, "--window", help="steps per window (default: the model's, else 24)"),
     stride: int | None = typer.Option(None, "--stride", help="steps between window starts (default: the model's, else 1)"),
@@ -73,7 +73,9 @@ def audit(
         elif holdout_fraction is not None:
             if not 0.0 < holdout_fraction < 1.0:
                 raise DataError(f"--holdout-fraction must be between 0 and 1, got {holdout_fraction}")
-            train, unseen = time_split_windows(real_set.windows, 1.0 - holdout_fraction)
+            # The split the model was fitted with (blocks by default; time for older models).
+            split = meta.get("holdout_split", "time") if float(meta.get("holdout", 0.0)) > 0 else "time"
+            train, unseen = holdout_split(real_set.windows, holdout_fraction, split)
         else:
             raise DataError(
                 "the audit needs real windows the generator never saw: pass --holdout FILE, or "
@@ -101,7 +103,7 @@ def audit(
             out.write_text(json.dumps(result, indent=2))
             console.print(f"wrote {out}")
         if report is not None:
-            info = {"real": str(real), "synthetic": str(synthetic), "holdout": str(holdout or f"last {holdout_fraction:.0%} of REAL"),
+            info = {"real": str(real), "synthetic": str(synthetic), "holdout": str(holdout or (describe_holdout(meta) if meta.get("holdout") else f"last {holdout_fraction:.0%} of REAL")),
                     "window": win}
             if privacy is not None:
                 info["DP training"] = privacy

@@ -44,6 +44,7 @@ def evaluate_synthetic(
     *,
     train=None,
     holdout=None,
+    reference=None,
     fast: bool = False,
     metrics: Iterable[str] | None = None,
     random_state=None,
@@ -53,7 +54,9 @@ def evaluate_synthetic(
 
     Every array is first min-max scaled per channel with the **real** windows' min and max
     (``real`` lands in [0, 1]); ``train`` and ``holdout`` (both or neither) get the same scale and
-    feed the memorization check, skipped when they are None. ``fast=True`` uses
+    feed the memorization check, skipped when they are None; ``reference`` (windows sampled from a
+    model of ``train`` that cannot copy, same units) corrects its verdict for a holdout that
+    differs from the training span (see :func:`geniot.metrics.memorization`). ``fast=True`` uses
     :data:`FAST_SETTINGS` (for tests and demos; not comparable with published numbers), else the
     published protocol :data:`FULL_SETTINGS`. ``metrics`` picks a subset of :data:`ALL_METRICS`.
 
@@ -125,11 +128,14 @@ def evaluate_synthetic(
     if "memorization" in chosen and train is not None:
         tr01 = apply_minmax(train, lo, span, name="train")
         ho01 = apply_minmax(holdout, lo, span, name="holdout")
-        out.update(memorization(tr01, s01, ho01))
+        ref01 = None if reference is None else apply_minmax(reference, lo, span, name="reference")
+        out.update(memorization(tr01, s01, ho01, reference=ref01))
     return {k: _plain(v) for k, v in out.items()}
 
 
 def _plain(v):
+    if isinstance(v, str):
+        return v
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):

@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from geniot.report.plots import (
+    long_series_table,
+    long_traces_figure,
     marginals_figure,
     metrics_table,
     pca_figure,
@@ -21,7 +23,7 @@ from geniot.report.plots import (
     tsne_figure,
 )
 
-__all__ = ["REFERENCE_HTML", "write_figure_report", "write_report"]
+__all__ = ["REFERENCE_HTML", "long_series_section", "write_figure_report", "write_long_report", "write_report"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
@@ -174,4 +176,46 @@ def write_figure_report(
     for heading, body in sections:
         parts.append(f"<h2>{html.escape(str(heading))}</h2>")
         parts.append(_fig_html(body) if isinstance(body, go.Figure) else body)
+    return _write_document(path, esc_title, parts)
+
+
+def long_series_section(metrics: Mapping, real, synth, channel_names=None) -> str:
+    """HTML of the long-series metrics (beside both baselines) and the series beside a real stretch."""
+    note = (
+        '<p class="note">Metrics of the synthetic series as one long series, each beside two baselines '
+        "computed in the same run: independent windows laid end to end "
+        f"({html.escape(str(metrics.get('long_concatenated_source', 'windows')))}) and a block bootstrap of "
+        "the real series (blocks of one window), and the median of random real stretches of the same length. "
+        f"Lags: a day = {metrics.get('long_day_lag')} steps, a week = {metrics.get('long_week_lag')} steps. "
+        "Data standardised per channel with the real series' mean and standard deviation.</p>"
+    )
+    # Two weeks at most: a month of hourly steps per panel is unreadable.
+    fig = long_traces_figure(real, synth, channel_names, n_steps=min(len(synth), 14 * int(metrics.get("long_day_lag") or 24)))
+    return note + long_series_table(metrics) + _fig_html(fig)
+
+
+def write_long_report(
+    path,
+    *,
+    title: str,
+    metrics: Mapping,
+    real,
+    synth,
+    channel_names: Sequence[str] | None = None,
+    model_info: Mapping | None = None,
+) -> Path:
+    """A self-contained HTML report of a long synthetic series (``real`` and ``synth`` are
+    (n_steps, n_channels) series in their units)."""
+    esc_title = html.escape(str(title))
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        f"<h1>{esc_title}</h1>",
+        f'<p class="note">Generated {now} by geniot &middot; a synthetic series of {len(synth)} steps '
+        f"against a real series of {len(real)} steps.</p>",
+    ]
+    if channel_names is not None:
+        parts.append("<p><b>Channels:</b> " + ", ".join(html.escape(str(n)) for n in channel_names) + "</p>")
+    if model_info:
+        parts.append("<h2>Model</h2>" + _info_table(model_info))
+    parts.append("<h2>Long-series metrics</h2>" + long_series_section(metrics, real, synth, channel_names))
     return _write_document(path, esc_title, parts)

@@ -18,6 +18,9 @@ from plotly.subplots import make_subplots
 __all__ = [
     "REAL_COLOR",
     "SYNTH_COLOR",
+    "long_series_rows",
+    "long_series_table",
+    "long_traces_figure",
     "marginals_figure",
     "metrics_table",
     "pca_figure",
@@ -349,7 +352,25 @@ METRIC_INFO: dict[str, tuple[str, str, str]] = {
         "~0.05 is expected; > 0.2 flags copying",
         "Share of synthetic windows closer to training than 95% of unseen real windows are.",
     ),
-    "memorized": ("Memorized", "no is good", "Whether the synthetic data copies training windows."),
+    "memorized": (
+        "Memorized (copies training windows)",
+        "no is good",
+        "Yes only when synthetic windows lie much nearer the training windows than unseen real windows "
+        "and than samples of a Gaussian model of the training windows, which cannot copy.",
+    ),
+    "memorization_verdict": ("Memorization verdict", "-", "What the distances say, in words."),
+    "memorization_holdout": ("Holdout", "-", "Which real windows were kept out of training for the check."),
+    "dcr_reference_median": (
+        "DCR, reference (median)",
+        "reference",
+        "Distance to the closest training window of samples from a Gaussian model of the training windows "
+        "(fresh samples of the training distribution that cannot copy).",
+    ),
+    "dcr_ratio_to_reference": (
+        "DCR ratio to reference",
+        "~1 or more is expected; < 0.5 flags copying",
+        "Synthetic median DCR / reference median DCR.",
+    ),
     "n_real": ("Real windows", "-", "Number of real windows evaluated."),
     "n_synthetic": ("Synthetic windows", "-", "Number of synthetic windows evaluated."),
     "n_steps": ("Steps per window", "-", ""),
@@ -397,3 +418,83 @@ def metrics_table(metrics: Mapping) -> str:
         '<table class="metrics"><thead><tr><th>metric</th><th>value</th><th>direction</th>'
         "<th>what it measures</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
+
+
+# ------------------------------------------------------------------------------ long series
+#: metric -> (label, what it measures); every one is "lower is better" except the step ratios
+#: (1 = like the real series) and the longest match (copies give long runs)
+LONG_METRIC_INFO: dict[str, tuple[str, str]] = {
+    "acf_day_distance": ("ACF distance, lags up to a day", "mean |ACF real - ACF| per channel, lags 1..day"),
+    "acf_week_distance": ("ACF distance, lags up to a week", "mean |ACF real - ACF| per channel, lags 1..week"),
+    "spectrum_distance": ("Power spectrum distance", "total variation between normalised Welch spectra (0-1)"),
+    "xcorr_distance": ("Cross-correlation distance", "mean |xcorr real - xcorr| of channel pairs at lags up to a day"),
+    "seam_step_ratio": ("Seam statistic: step spread at seams / real", "RMS step where stretches join over the real RMS step (1 = no seam)"),
+    "inside_step_ratio": ("Step spread inside / real", "RMS step inside stretches over the real RMS step (1 = as real)"),
+    "seam_inside_ratio": ("Step spread at seams / inside", "RMS step where stretches join over inside them (1 = no seam)"),
+    "seam_abs_step_ratio": ("Mean |step| at seams / real", "as the seam statistic with mean |step| (tail-sensitive)"),
+    "window_acf_distance": ("Window ACF distance", "windows cut at random offsets vs real windows"),
+    "window_correlation_distance": ("Window correlation distance", "windows cut at random offsets vs real windows"),
+    "window_marginal_distance": ("Window marginal distance", "Wasserstein-1 of values, windows at random offsets"),
+}
+LONG_SET_LABELS = {
+    "synthetic": "synthetic",
+    "concatenated": "independent windows concatenated",
+    "bootstrap": "block bootstrap of real",
+    "real_stretch": "real stretches (median)",
+}
+
+
+def long_series_rows(metrics: Mapping) -> list[tuple[str, str, list[float | None]]]:
+    """(label, explanation, value per set in LONG_SET_LABELS order) for each long metric present."""
+    rows = []
+    for key, (label, text) in LONG_METRIC_INFO.items():
+        values = [metrics.get(f"long_{s}_{key}") for s in LONG_SET_LABELS]
+        if any(v is not None for v in values):
+            rows.append((label, text, values))
+    return rows
+
+
+def long_series_table(metrics: Mapping) -> str:
+    """HTML table of the long-series metrics, the synthetic series beside the baselines."""
+    head = "".join(f"<th>{html.escape(v)}</th>" for v in LONG_SET_LABELS.values())
+    body = []
+    for label, text, values in long_series_rows(metrics):
+        cells = "".join(f'<td class="num">{"&ndash;" if v is None else _fmt(v)}</td>' for v in values)
+        body.append(f'<tr><td><span class="metric-label">{html.escape(label)}</span><br>'
+                    f'<span class="note">{html.escape(text)}</span></td>{cells}</tr>')
+    copies = [
+        ("synthetic", metrics.get("long_longest_match_synthetic")),
+        ("held-out real stretch", metrics.get("long_longest_match_holdout")),
+        ("block bootstrap (copies by construction)", metrics.get("long_longest_match_bootstrap")),
+    ]
+    copy_rows = "".join(
+        f'<tr><td>{html.escape(name)}</td><td class="num">{_fmt(v)}</td></tr>' for name, v in copies if v is not None
+    )
+    tol = metrics.get("long_copy_tolerance")
+    return (
+        '<table class="metrics"><thead><tr><th>metric</th>' + head + "</tr></thead><tbody>" + "".join(body)
+        + "</tbody></table>"
+        + f'<h3>No copied stretches</h3><p class="note">Longest run of consecutive steps lying within '
+        f"{_fmt(tol)} real standard deviations (every channel) of a run of the real series.</p>"
+        + '<table class="metrics"><thead><tr><th>series</th><th>longest matching run (steps)</th></tr></thead><tbody>'
+        + copy_rows + "</tbody></table>"
+    )
+
+
+def long_traces_figure(real, synth, channel_names=None, *, n_steps: int | None = None, random_state=0) -> go.Figure:
+    """The synthetic series beside a real stretch of the same length, one panel per channel."""
+    r = np.asarray(real, dtype=np.float64)
+    s = np.asarray(synth, dtype=np.float64)
+    n = int(n_steps or len(s))
+    c = s.shape[1]
+    names = _names(channel_names, c)
+    start = int(np.random.default_rng(random_state).integers(0, max(1, len(r) - n + 1)))
+    rows, cols = _grid(c, cols=1)
+    fig = make_subplots(rows=rows, cols=1, subplot_titles=names, shared_xaxes=True)
+    for j in range(c):
+        fig.add_trace(go.Scatter(y=r[start : start + n, j], name="real stretch", line={"color": REAL_COLOR, "width": 1},
+                                 showlegend=j == 0, legendgroup="real"), row=j + 1, col=1)
+        fig.add_trace(go.Scatter(y=s[:n, j], name="synthetic", line={"color": SYNTH_COLOR, "width": 1},
+                                 showlegend=j == 0, legendgroup="synth"), row=j + 1, col=1)
+    fig.update_layout(title="Synthetic series beside a real stretch of the same length", height=180 * c + 80)
+    return fig

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from geniot.core.exceptions import DataError
 from geniot.data.io import read_table
 from geniot.data.series import SensorSeries
+from geniot.data.splits import interleaved_holdout
 from geniot.data.windows import make_windows
 
 
@@ -22,6 +24,11 @@ class WindowSet:
     assets: tuple[str, ...]
     units: dict[str, str]
     source: str
+    #: where the windows sit in time: sampling interval, first and last timestamp per asset
+    #: (see :func:`series_timing`); empty for index-only data
+    timing: dict = field(default_factory=dict)
+    #: fault type -> learned profile (``FaultProfile.to_dict``) when fitted with labels
+    faults: dict = field(default_factory=dict)
 
 
 def pool_windows(series: dict[str, SensorSeries], window: int, stride: int = 1, source: str = "") -> WindowSet:
@@ -42,14 +49,44 @@ def pool_windows(series: dict[str, SensorSeries], window: int, stride: int = 1, 
     units: dict[str, str] = {}
     for _, s in items:
         units.update(s.units)
-    return WindowSet(np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source)
+    return WindowSet(
+        np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source, series_timing(series)
+    )
+
+
+def series_timing(series: dict[str, SensorSeries]) -> dict:
+    """The sampling interval (median step, seconds) and each asset's first and last timestamp.
+
+    A model records it so that synthetic data can come out on the training data's own clock.
+    Empty when the series have no timestamps.
+    """
+    stamped = {a: s for a, s in series.items() if s.timestamps is not None and s.n_steps >= 2}
+    if not stamped:
+        return {}
+    steps = np.concatenate([np.diff(s.timestamps).astype("timedelta64[ns]").astype(np.int64) for s in stamped.values()])
+    interval_s = float(np.median(steps)) / 1e9
+    regular = float(np.mean(np.isclose(steps / 1e9, interval_s, rtol=1e-3)))
+    return {
+        "interval_s": interval_s,
+        "share_at_interval": regular,  # 1.0 = a perfectly regular clock
+        "start": {a: str(s.timestamps[0]) for a, s in stamped.items()},
+        "end": {a: str(s.timestamps[-1]) for a, s in stamped.items()},
+    }
 
 
 def windows_from_file(
-    path, window: int, *, stride: int = 1, asset: str | None = None, train_rows: int | None = None
+    path,
+    window: int,
+    *,
+    stride: int = 1,
+    asset: str | None = None,
+    train_rows: int | None = None,
+    labels=None,
 ) -> WindowSet:
     """Read a CSV/Parquet file (wide or long) and cut it into windows; ``train_rows`` keeps only
-    the first rows of each series (e.g. the normal start of a SKAB file)."""
+    the first rows of each series (e.g. the normal start of a SKAB file). With ``labels`` (a
+    labels file, or True for the data file's own fault column) fault rows become gaps and every
+    labelled fault is learned (:mod:`geniot.workflows.fault_labels`)."""
     path = Path(path)
     table = read_table(path)
     if train_rows is not None:
@@ -60,7 +97,19 @@ def windows_from_file(
         if asset not in table:
             raise DataError(f"asset {asset!r} is not in the file; assets: {sorted(table)}", file=str(path))
         table = {asset: table[asset]}
-    return pool_windows(table, window, stride, source=str(path))
+    if labels is None or labels is False:
+        return pool_windows(table, window, stride, source=str(path))
+    from geniot.workflows.fault_labels import fault_keys, learn_from_labels, without_faults
+
+    keys = fault_keys(table, None if labels is True else Path(labels), path)
+    channels = list(next(iter(table.values())).channels)
+    profiles = learn_from_labels(table, keys, channels)
+    pooled = pool_windows(without_faults(table, keys), window, stride, source=str(path))
+    # Windows that lay wholly inside a fault are all gap now: nothing to learn from them.
+    keep = ~np.isnan(pooled.windows).all(axis=(1, 2))
+    return dataclasses.replace(
+        pooled, windows=pooled.windows[keep], faults={k: p.to_dict() for k, p in profiles.items()}
+    )
 
 
 def time_split_windows(windows: np.ndarray, train_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -71,3 +120,34 @@ def time_split_windows(windows: np.ndarray, train_fraction: float) -> tuple[np.n
     if cut < 2 or n - cut - gap < 2:
         raise DataError(f"{n} windows are too few to hold out {1 - train_fraction:.0%} of them")
     return windows[:cut], windows[cut + gap :]
+
+
+#: how ``geniot fit --holdout`` picks the held-out windows: blocks across the span (default) or
+#: the latest stretch of time
+HOLDOUT_SPLITS = ("blocks", "time")
+
+
+def holdout_split(windows: np.ndarray, fraction: float, how: str = "blocks") -> tuple[np.ndarray, np.ndarray]:
+    """(train, holdout) windows: interleaved blocks over the whole span, or the latest stretch."""
+    if how == "time":
+        return time_split_windows(windows, 1.0 - fraction)
+    if how != "blocks":
+        raise DataError(f"unknown holdout split {how!r}; choose from {list(HOLDOUT_SPLITS)}")
+    train, held = interleaved_holdout(len(windows), fraction, gap=windows.shape[1])
+    return windows[train], windows[held]
+
+
+def describe_holdout(meta: dict) -> str:
+    """Where a model's held-out windows lie in time, in words (from its training record)."""
+    fraction = float(meta.get("holdout", 0.0))
+    if fraction <= 0:
+        return "no holdout"
+    how = meta.get("holdout_split", "time")  # models fitted before blocks existed used time
+    timing = meta.get("timing") or {}
+    starts, ends = timing.get("start") or {}, timing.get("end") or {}
+    span = ""
+    if starts and ends:
+        span = f" of {min(starts.values())[:19]} to {max(ends.values())[:19]}"
+    if how == "blocks":
+        return f"{fraction:.0%} of the windows in 10 blocks spread over the whole span{span}"
+    return f"the latest {fraction:.0%} of the windows (a separate time span at the end{span})"

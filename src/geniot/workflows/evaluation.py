@@ -10,16 +10,66 @@ import numpy as np
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.metrics import evaluate_synthetic
+from geniot.metrics.long_series import concatenate_windows, long_series_metrics
+from geniot.models import GaussianBaseline
 from geniot.report import write_report
-from geniot.workflows.datasets import time_split_windows
+from geniot.workflows.datasets import describe_holdout, holdout_split
 
 
 def split_for_memorization(real: np.ndarray, model: BaseGenerator | None):
-    """(train, holdout) windows if the model was fitted with a time hold-out, else (None, None)."""
-    holdout = 0.0 if model is None else float(getattr(model, "metadata_", {}).get("holdout", 0.0))
+    """(train, holdout) windows as the model was fitted with ``--holdout``, else (None, None).
+
+    The split is the one training used (blocks over the span, or the latest windows for models
+    fitted with ``--holdout-split time`` or before blocks existed).
+    """
+    meta = {} if model is None else getattr(model, "metadata_", {})
+    holdout = float(meta.get("holdout", 0.0))
     if holdout <= 0:
         return None, None
-    return time_split_windows(real, 1.0 - holdout)
+    return holdout_split(real, holdout, meta.get("holdout_split", "time"))
+
+
+def stretch_seams(n_steps: int, window: int, context: int | None = None) -> np.ndarray:
+    """Where `geniot synthesize` starts a new stretch: after the first window, every w - k steps."""
+    k = window // 2 if context is None else int(context)
+    if not 1 <= k < window:
+        raise DataError(f"the context must be between 1 and {window - 1} steps, got {k}")
+    return np.arange(window, n_steps, window - k, dtype=np.int64)
+
+
+def evaluate_long(
+    real: np.ndarray,
+    synth: np.ndarray,
+    *,
+    interval_s: float,
+    window: int,
+    context: int | None = None,
+    model: BaseGenerator | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Long-series metrics of a synthetic series (n_steps, n_channels) against the real one,
+    beside independent windows concatenated (sampled from ``model`` when given, else random real
+    windows) and a block bootstrap of the real series."""
+    if real.shape[1] != synth.shape[1]:
+        raise DataError(f"the synthetic series has {synth.shape[1]} channels, the real one {real.shape[1]}")
+    if len(synth) < 2 * window:
+        raise DataError(f"the synthetic series ({len(synth)} steps) is shorter than two windows of {window}")
+    concatenated = None
+    if model is not None:
+        if model.n_steps_ != window:
+            raise DataError(f"the model's window is {model.n_steps_} steps, not {window}")
+        concatenated = concatenate_windows(model.sample(-(-len(synth) // window), random_state=seed + 1), len(synth))
+    metrics = long_series_metrics(
+        real,
+        synth,
+        stretch_seams(len(synth), window, context),
+        interval_s=interval_s,
+        window=window,
+        concatenated=concatenated,
+        random_state=seed,
+    )
+    metrics["long_concatenated_source"] = "model windows" if model is not None else "random real windows"
+    return metrics
 
 
 def evaluate(
@@ -39,11 +89,17 @@ def evaluate(
     train, holdout = split_for_memorization(real, model)
     # The metrics compare whole windows, so real windows with gaps are left out of them.
     real_complete = complete_windows(real)
+    reference = None
     if train is not None:
         train, holdout = complete_windows(train), complete_windows(holdout)
+        # What a model that cannot copy gives (the audit's correction): a holdout from another
+        # span must not make every model look like a copier.
+        reference = GaussianBaseline().fit(train).sample(len(synth), random_state=seed)
     metrics = evaluate_synthetic(
-        real_complete, synth, train=train, holdout=holdout, fast=fast, random_state=seed
+        real_complete, synth, train=train, holdout=holdout, reference=reference, fast=fast, random_state=seed
     )
+    if train is not None:
+        metrics["memorization_holdout"] = describe_holdout(getattr(model, "metadata_", {}))
     metrics["n_real_with_gaps_skipped"] = int(len(real) - len(real_complete))
     return metrics
 

@@ -1,0 +1,212 @@
+"""Long synthesis benchmark: continuous synthetic series beside the two baselines.
+
+Run by hand (never by CI), from the project root, e.g.:
+
+    .venv/bin/python benchmarks/long_synthesis.py --datasets ett skab fleet \
+        --models gaussian diffusion vae --seeds 0 1 2 --minutes 15
+
+For each dataset, generator and seed the generator is fitted on windows of the real series (a
+wall-clock budget of ``--minutes``), ``geniot synthesize`` makes one continuous series (ETTh1: a
+month of hours; SKAB anomaly-free: 2,000 s; the simulator fleet: 7 days at 5 minutes with
+faults), and :func:`geniot.metrics.long_series.long_series_metrics` scores it beside
+independent model windows concatenated, a block bootstrap of the real series and real stretches
+of the same length. The fleet also places every learned fault type on demand (``--faults``
+episodes each) and reports how many a detector trained on real normal data flags, and its
+false alarms on synthetic normal rows against real normal rows. The GAN cannot impute, so it
+cannot continue a series: it is listed as such. Results go to a JSON-lines file and a
+markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from geniot.core.exceptions import CapabilityError
+from geniot.data.io import read_table
+from geniot.data.simulate import PlantConfig, simulate_plant
+from geniot.metrics.long_series import concatenate_windows, long_series_metrics
+from geniot.models import GaussianBaseline
+from geniot.tasks import AnomalyDetector
+from geniot.tasks.long_synthesis import check_can_continue, fault_episodes
+from geniot.workflows.datasets import windows_from_file
+from geniot.workflows.synthesis import FaultRequest, model_profiles, synthesize
+from geniot.workflows.training import build_model, train_and_save
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+WINDOW = 24
+KEYS = (
+    "acf_week_distance",
+    "acf_day_distance",
+    "spectrum_distance",
+    "xcorr_distance",
+    "seam_step_ratio",
+    "seam_inside_ratio",
+    "window_acf_distance",
+)
+
+
+def dataset(name: str, tmp: Path) -> dict:
+    """Path of the real series, its labels (or None), and the synthetic length in steps."""
+    if name == "ett":
+        return {"path": DATA / "ett" / "ETTh1.csv", "labels": None, "steps": 30 * 24}
+    if name == "skab":
+        return {"path": DATA / "skab" / "anomaly-free" / "anomaly-free.csv", "labels": None, "steps": 2000}
+    if name == "fleet":
+        plant = simulate_plant(
+            PlantConfig(n_assets=3, days=7, interval_s=300, seed=0, fault_rate=6, degrading_fraction=0,
+                        faults=("cavitation", "bearing_wear", "sensor_drift", "stuck_sensor"))
+        )  # fmt: skip
+        path, labels = tmp / "fleet.csv", tmp / "fleet_labels.csv"
+        plant.write(path, layout="long")
+        plant.labels.to_csv(labels, index=False)
+        return {"path": path, "labels": labels, "steps": 7 * 288}
+    raise SystemExit(f"unknown dataset {name!r}; choose ett, skab or fleet")
+
+
+def normal_stretches(path: Path, labels: Path | None, channels: list[str]) -> list[np.ndarray]:
+    """The real series' normal stretches (between labelled faults), per asset."""
+    table = read_table(path)
+    if labels is None:
+        return [s.select(channels).values for s in table.values()]
+    lab = pd.read_csv(labels)
+    out = []
+    for asset, s in table.items():
+        x = s.select(channels).values
+        rows = lab[lab["asset"] == asset].reset_index(drop=True)
+        prev = 0
+        for _, lo, hi in fault_episodes(rows["fault"]):
+            if lo - prev > 4 * WINDOW:
+                out.append(x[prev:lo])
+            prev = hi
+        if len(x) - prev > 4 * WINDOW:
+            out.append(x[prev:])
+    return out
+
+
+def fault_check(model, info: dict, seed: int, n_faults: int) -> dict:
+    """Place each learned fault type ``n_faults`` times; share flagged, and false alarms."""
+    profiles = model_profiles(model)
+    if not profiles:
+        return {}
+    channels = model.metadata_["channels"]
+    normal = normal_stretches(info["path"], info["labels"], channels)
+    detector = AnomalyDetector(GaussianBaseline(), window=8).fit(normal)
+    start = pd.Timestamp("2026-03-01")
+    types = sorted({k.split(":")[0] for k in profiles})
+    requests, spacing = [], info["steps"] // (len(types) * n_faults + 1)
+    for i in range(len(types) * n_faults):
+        t = start + pd.Timedelta(seconds=300 * spacing * (i + 1))
+        requests.append(FaultRequest(types[i % len(types)], t, 3 * 3600.0))
+    res = synthesize(model, duration_s=info["steps"] * 300.0, start=start, seed=seed, faults=requests, profiles=profiles)
+    x = res.values["synthetic"]
+    flags = detector.detect(x).flags
+    lab = res.labels
+    found = {}
+    for fault, lo, hi in fault_episodes(lab["fault"]):
+        found.setdefault(fault, []).append(bool(flags[lo:hi].any()))
+    synth_normal = (lab["fault"] == "normal").to_numpy()
+    real_alarms = float(np.mean(np.concatenate([detector.detect(s).flags for s in normal])))
+    return {
+        "faults_flagged": float(np.mean([v for vs in found.values() for v in vs])),
+        "faults_flagged_by_type": {k: float(np.mean(v)) for k, v in found.items()},
+        "false_alarms_synthetic_normal": float(flags[synth_normal].mean()),
+        "false_alarms_real_normal": real_alarms,
+    }
+
+
+def run_one(name: str, info: dict, model_name: str, seed: int, minutes: float, n_faults: int) -> dict:
+    row = {"dataset": name, "model": model_name, "seed": seed, "minutes": minutes}
+    model = build_model(model_name, max_minutes=minutes, seed=seed)
+    try:
+        check_can_continue(model)
+    except CapabilityError as exc:
+        return {**row, "skipped": str(exc)}
+    windows = windows_from_file(info["path"], WINDOW, labels=info["labels"])
+    t0 = time.time()
+    train_and_save(windows, model, None, window=WINDOW)
+    row["fit_s"] = round(time.time() - t0, 1)
+    t0 = time.time()
+    res = synthesize(model, duration_s=info["steps"] * model.metadata_["timing"]["interval_s"], seed=seed)
+    row["synthesize_s"] = round(time.time() - t0, 1)
+    (values,) = res.values.values()
+    real = [s.select(res.channels).values for s in read_table(info["path"]).values()]
+    concat = concatenate_windows(model.sample(-(-info["steps"] // WINDOW), random_state=seed + 1), info["steps"])
+    row.update(
+        long_series_metrics(
+            max(real, key=len), values, res.seams, interval_s=res.interval_s, window=WINDOW,
+            concatenated=concat, random_state=seed,
+        )  # fmt: skip
+    )
+    row.update(fault_check(model, info, seed, n_faults))
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    sets = ("synthetic", "concatenated", "bootstrap", "real_stretch")
+    lines = ["| dataset | model | seeds | metric | " + " | ".join(sets) + " |", "|" + "---|" * (4 + len(sets))]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if "skipped" not in r:
+            groups.setdefault((r["dataset"], r["model"]), []).append(r)
+    for (ds, model), rs in groups.items():
+        for key in KEYS:
+            cells = []
+            for s in sets:
+                vals = [r.get(f"long_{s}_{key}") for r in rs if r.get(f"long_{s}_{key}") is not None]
+                cells.append(f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if vals else "-")
+            lines.append(f"| {ds} | {model} | {len(rs)} | {key} | " + " | ".join(cells) + " |")
+        copies = [(r["long_longest_match_synthetic"], r.get("long_longest_match_holdout")) for r in rs]
+        lines.append(f"| {ds} | {model} | {len(rs)} | longest match (synthetic, held-out real) | {copies} | | | |")
+        if "faults_flagged" in rs[0]:
+            flagged = np.mean([r["faults_flagged"] for r in rs])
+            fa_s = np.mean([r["false_alarms_synthetic_normal"] for r in rs])
+            fa_r = np.mean([r["false_alarms_real_normal"] for r in rs])
+            lines.append(f"| {ds} | {model} | {len(rs)} | faults flagged / false alarms synth / real | "
+                         f"{flagged:.2f} | {fa_s:.3f} | {fa_r:.3f} | |")
+    for r in rows:
+        if "skipped" in r:
+            lines.append(f"| {r['dataset']} | {r['model']} | - | cannot continue | {r['skipped'][:80]} | | | |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", default=["ett", "skab", "fleet"])
+    ap.add_argument("--models", nargs="+", default=["gaussian", "diffusion", "vae", "gan"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--minutes", type=float, default=15.0, help="training budget per model, wall clock")
+    ap.add_argument("--faults", type=int, default=3, help="fleet: episodes of each learned fault type to place")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "long_synthesis.jsonl")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.datasets:
+            info = dataset(name, Path(tmp))
+            for model_name in args.models:
+                for seed in args.seeds:
+                    row = run_one(name, info, model_name, seed, args.minutes, args.faults)
+                    row.update(threads=args.threads, machine=platform.processor() or platform.machine())
+                    rows.append(row)
+                    with args.out.open("a") as fh:
+                        fh.write(json.dumps(row, default=str) + "\n")
+                    print(json.dumps({k: row.get(k) for k in ("dataset", "model", "seed", "fit_s", "skipped")}),
+                          file=sys.stderr)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""`geniot synthesize`: a long, timestamped synthetic series in the training file's layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from geniot.cli.progress import console, user_errors
+from geniot.core.base import BaseGenerator
+from geniot.core.exceptions import DataError
+from geniot.data.io import write_frame
+from geniot.workflows.synthesis import (
+    FaultRequest,
+    asset_names,
+    model_profiles,
+    parse_duration,
+    parse_sets,
+    parse_time,
+    profiles_from_files,
+    training_file_layout,
+    write_synthesis,
+)
+from geniot.workflows.synthesis import (
+    synthesize as synthesize_series,
+)
+from geniot.workflows.training import channel_names
+
+
+def synthesize(
+    artifact: Path = typer.Argument(..., help="artifact folder written by `geniot fit`"),
+    duration: str = typer.Option(..., "--duration", help="how long, e.g. 30d, 12h, 2w"),
+    out: Path = typer.Option(..., "--out", help="file to write (.csv or .parquet)"),
+    start: str | None = typer.Option(None, "--start", help="first timestamp (default: one interval after the training data)"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    interval: str | None = typer.Option(None, "--interval", help="sampling interval if the model has none on record, e.g. 1h"),
+    assets: str | None = typer.Option(None, "--assets", help="N synthetic assets, or names: P-1,P-7"),
+    set_: list[str] = typer.Option([], "--set", help="hold a signal at a value: speed_rpm=1100 (repeatable)"),
+    fault: list[str] = typer.Option([], "--fault", help="TYPE[:SIGNAL]@TIME/DURATION, e.g. bearing_wear@2026-02-03T10:00/6h"),
+    fault_labels: Path | None = typer.Option(None, "--fault-labels", help="labels of the real data to learn faults from"),
+    fault_data: Path | None = typer.Option(None, "--fault-data", help="real data the faults are learned from (default: the training file)"),
+    labels: Path | None = typer.Option(None, "--labels", help="write per-row labels (anomaly, fault) here"),
+    context: int | None = typer.Option(None, "--context", help="steps of the series shown to each new stretch (default: half the window)"),
+) -> None:
+    """Synthesize a continuous series of any length, stretch by stretch, without seams."""
+    with user_errors():
+        model = BaseGenerator.load(artifact)
+        meta = getattr(model, "metadata_", {})
+        channels = channel_names(model)
+        requests = [FaultRequest.parse(f) for f in fault]
+        profiles = model_profiles(model)
+        if requests and (fault_labels is not None or fault_data is not None or not profiles):
+            source = fault_data or (Path(meta["source"]) if meta.get("source") else None)
+            if source is None:
+                raise DataError("--fault needs labelled real data: pass --fault-data FILE --fault-labels LABELS")
+            profiles = profiles_from_files(source, fault_labels, channels)
+            console.print(f"learned faults from {source}: {', '.join(sorted(profiles))}")
+        elif requests:
+            console.print(f"faults learned at fit time: {', '.join(sorted(profiles))}")
+        result = synthesize_series(
+            model,
+            duration_s=parse_duration(duration),
+            start=None if start is None else parse_time(start, what="--start"),
+            interval_s=None if interval is None else parse_duration(interval, what="--interval"),
+            assets=asset_names(assets, model),
+            sets=parse_sets(set_, channels),
+            faults=requests,
+            profiles=profiles,
+            context=context,
+            seed=seed,
+        )
+        layout = dict(meta.get("layout") or {})
+        if layout.get("error"):
+            console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
+        file_layout, why = training_file_layout(model)
+        if why:
+            console.print(f"[yellow]{why}[/yellow]")
+        frame = write_synthesis(result, out, layout, file_layout)
+        for note in result.notes:
+            console.print(note)
+        n = len(result.timestamps)
+        console.print(
+            f"wrote {out} ({n} steps every {result.interval_s:g} s from {pd.Timestamp(result.timestamps[0])} for "
+            f"{len(result.values)} asset(s), {len(frame)} rows; {len(result.seams)} stretches joined by "
+            f"continuation with {model.registry_name})"
+        )
+        if labels is not None:
+            write_frame(result.labels, labels)
+            console.print(f"wrote {labels} (labels)")

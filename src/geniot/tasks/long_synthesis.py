@@ -1,0 +1,247 @@
+"""Long synthetic series by continuation: each new stretch is imputed given the end of the last.
+
+A generator knows windows of ``w`` steps. To make a series of any length without seams, the
+first window is sampled, and every next window overlaps the series by a context of ``k`` steps:
+those ``k`` steps are shown to the model as observed and it imputes the other ``w - k``, which
+are appended. The join is thus drawn from the model's own conditional distribution, not glued.
+
+* The Gaussian baseline conditions exactly, the diffusion model natively; the VAE by
+  pseudo-Gibbs (an approximation). A generator that cannot impute (the GAN) cannot continue a
+  series: :func:`check_can_continue` says so.
+* ``fixed`` values (a setpoint held by ``--set``, or calendar channels) are shown as observed in
+  every stretch, so the model fills the other signals given them (a what-if at the scale of days).
+* Several series (a fleet) are continued together in one batch, one chain each.
+
+Faults on demand (:class:`FaultProfile`) are learned from labelled stretches of real data: the
+deviation of each channel from the normal level just before the episode, as a function of the
+progress through the episode (mean and extra spread per bin), and whether a channel freezes. A
+fault is applied on top of the continued normal series: the model keeps generating the machine's
+normal behaviour underneath, so a fault does not feed back into the other signals' dynamics
+beyond what its profile carries (a limitation, said in the docs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geniot.core.base import BaseGenerator
+from geniot.core.exceptions import CapabilityError, DataError
+from geniot.core.validation import check_random_state
+
+#: bins of progress through an episode in a learned fault profile
+PROFILE_BINS = 20
+#: a channel whose step changes inside episodes shrink below this share of normal ones freezes
+FROZEN_RATIO = 0.05
+
+
+def check_can_continue(generator: BaseGenerator) -> None:
+    """Raise a clear CapabilityError if the generator cannot condition a window on its start."""
+    if not generator.can_impute:
+        raise CapabilityError(
+            f"{type(generator).__name__} cannot impute, so it cannot continue a series from its "
+            "last steps; concatenating independent windows would put a seam every window. Fit a "
+            "model that imputes: 'gaussian' (exact), 'diffusion' (native) or 'vae' (pseudo-Gibbs)"
+        )
+
+
+def continue_series(
+    generator: BaseGenerator,
+    n_steps: int,
+    *,
+    n_series: int = 1,
+    context: int | None = None,
+    fixed: np.ndarray | None = None,
+    random_state=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n_series`` continuous series of ``n_steps`` steps: (n_series, n_steps, n_channels).
+
+    ``context`` (k, default half the window) steps of the series so far are shown in every new
+    window. ``fixed`` is (n_steps, n_channels) or (n_series, n_steps, n_channels), NaN where the
+    model is free; elsewhere the value is held (and shown to the model). Also returns the steps
+    where a new stretch starts (its seams), for the seam statistic.
+    """
+    check_can_continue(generator)
+    w = int(generator.n_steps_)
+    c = int(generator.n_channels_)
+    k = w // 2 if context is None else int(context)
+    if not 1 <= k < w:
+        raise DataError(f"the context must be between 1 and {w - 1} steps (window {w}), got {k}")
+    n_steps, n_series = int(n_steps), int(n_series)
+    if n_steps < 1 or n_series < 1:
+        raise DataError(f"need at least one step and one series, got {n_steps} steps and {n_series} series")
+    rng = check_random_state(random_state)
+    held = _fixed_array(fixed, n_series, n_steps, c)
+    # Room for a last window that runs past the end; cut off at the end.
+    total = n_steps + w
+    out = np.full((n_series, total, c), np.nan)
+    if held is not None:
+        out[:, :n_steps] = held
+    first = out[:, :w]
+    first_mask = ~np.isnan(first)
+    if first_mask.any():
+        out[:, :w] = generator.impute(first, first_mask, random_state=rng)[0]
+    else:
+        out[:, :w] = generator.sample(n_series, random_state=rng)
+    seams = []
+    pos = w
+    while pos < n_steps:
+        lo = pos - k
+        window = out[:, lo : lo + w].copy()
+        mask = ~np.isnan(window)
+        mask[:, :k] = True
+        out[:, lo : lo + w] = generator.impute(window, mask, random_state=rng)[0]
+        seams.append(pos)
+        pos += w - k
+    return out[:, :n_steps], np.asarray(seams, dtype=np.int64)
+
+
+def _fixed_array(fixed, n_series: int, n_steps: int, c: int) -> np.ndarray | None:
+    if fixed is None:
+        return None
+    arr = np.asarray(fixed, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = np.broadcast_to(arr, (n_series, *arr.shape))
+    if arr.shape != (n_series, n_steps, c):
+        raise DataError(f"fixed values must be shaped ({n_series}, {n_steps}, {c}), got {arr.shape}")
+    return arr
+
+
+# ------------------------------------------------------------------------ faults on demand
+@dataclass(frozen=True)
+class FaultProfile:
+    """How one fault type moves each channel away from normal, learned from labelled episodes.
+
+    ``mean`` and ``spread`` are (PROFILE_BINS, n_channels): the average deviation from the normal
+    level before the episode, and the extra spread (standard deviation beyond normal noise), at
+    each bin of progress through the episode. ``frozen`` marks channels that stop moving.
+    """
+
+    fault: str
+    channels: tuple[str, ...]
+    mean: np.ndarray
+    spread: np.ndarray
+    frozen: np.ndarray
+    n_episodes: int
+    median_steps: int
+
+    def to_dict(self) -> dict:
+        return {
+            "fault": self.fault,
+            "channels": list(self.channels),
+            "mean": self.mean.tolist(),
+            "spread": self.spread.tolist(),
+            "frozen": self.frozen.tolist(),
+            "n_episodes": self.n_episodes,
+            "median_steps": self.median_steps,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FaultProfile:
+        return cls(
+            fault=str(d["fault"]),
+            channels=tuple(d["channels"]),
+            mean=np.asarray(d["mean"], dtype=np.float64),
+            spread=np.asarray(d["spread"], dtype=np.float64),
+            frozen=np.asarray(d["frozen"], dtype=bool),
+            n_episodes=int(d["n_episodes"]),
+            median_steps=int(d["median_steps"]),
+        )
+
+    def apply(self, values: np.ndarray, start: int, stop: int, rng) -> np.ndarray:
+        """``values`` (n_steps, n_channels) with the fault over steps ``start:stop``."""
+        out = np.array(values, dtype=np.float64)
+        n = stop - start
+        if n <= 0:
+            return out
+        bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
+        dev = self.mean[bins] + self.spread[bins] * rng.standard_normal((n, out.shape[1]))
+        out[start:stop] += dev
+        for j in np.flatnonzero(self.frozen):
+            out[start:stop, j] = values[start, j]
+        return out
+
+
+def fault_episodes(labels: pd.Series) -> list[tuple[str, int, int]]:
+    """(fault, start, stop) runs of one asset's per-row fault label; 'normal'/'' are not faults."""
+    codes = labels.fillna("normal").astype(str).to_numpy()
+    out = []
+    i = 0
+    while i < len(codes):
+        j = i
+        while j < len(codes) and codes[j] == codes[i]:
+            j += 1
+        if codes[i] not in ("normal", "", "0", "none"):
+            out.append((codes[i], i, j))
+        i = j
+    return out
+
+
+def learn_fault_profiles(
+    values: list[np.ndarray], labels: list[pd.Series], channels: tuple[str, ...]
+) -> dict[str, FaultProfile]:
+    """Fault profiles from series (n_steps, n_channels) and their per-row fault labels.
+
+    The normal level of an episode is the median of the normal rows just before it (as many
+    as the episode is long, at least 12); its normal noise the spread of their step changes.
+    A label ``TYPE:SIGNAL`` is a sensor fault of that one signal: the profile moves only it.
+    Whatever else changed during the episodes (a regime switch) enters a process fault's profile
+    as noise; it averages out only over many labelled episodes.
+    """
+    by_fault: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+    lengths: dict[str, list[int]] = {}
+    for x, lab in zip(values, labels, strict=True):
+        if len(lab) != len(x):
+            raise DataError(f"{len(lab)} label rows for a series of {len(x)} rows")
+        normal = lab.fillna("normal").astype(str).isin(["normal", ""]).to_numpy()
+        for fault, start, stop in fault_episodes(lab):
+            n = stop - start
+            before = max(12, n)
+            idx = np.arange(max(0, start - before), start)
+            idx = idx[normal[idx]]
+            if len(idx) < 4:
+                continue  # no normal stretch to measure the deviation from
+            base = np.nanmedian(x[idx], axis=0)
+            noise = np.nanstd(np.diff(x[idx], axis=0), axis=0)
+            dev = x[start:stop] - base
+            bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
+            steps = np.nanstd(np.diff(x[start:stop], axis=0), axis=0) if n > 2 else np.full(x.shape[1], np.nan)
+            by_fault.setdefault(fault, []).append((bins, dev, np.c_[noise, steps].T))
+            lengths.setdefault(fault, []).append(n)
+    profiles = {}
+    for fault, items in by_fault.items():
+        c = len(channels)
+        sums = np.zeros((PROFILE_BINS, c))
+        sq = np.zeros((PROFILE_BINS, c))
+        cnt = np.zeros((PROFILE_BINS, c))
+        for bins, dev, _ in items:
+            ok = ~np.isnan(dev)
+            for b in range(PROFILE_BINS):
+                rows = bins == b
+                sums[b] += np.where(ok[rows], dev[rows], 0).sum(axis=0)
+                sq[b] += np.where(ok[rows], dev[rows] ** 2, 0).sum(axis=0)
+                cnt[b] += ok[rows].sum(axis=0)
+        mean = np.where(cnt > 0, sums / np.maximum(cnt, 1), 0.0)
+        var = np.where(cnt > 1, sq / np.maximum(cnt, 1) - mean**2, 0.0)
+        noise = np.nanmedian(np.stack([s[0] for _, _, s in items]), axis=0)
+        inside = np.stack([s[1] for _, _, s in items])
+        # The model supplies normal noise already; only the spread beyond it is added.
+        spread = np.sqrt(np.maximum(var - (noise**2)[None] / 2.0, 0.0))
+        ratio = np.nanmedian(inside, axis=0) / np.maximum(noise, 1e-12)
+        frozen = np.nan_to_num(ratio, nan=1.0) < FROZEN_RATIO
+        spread[:, frozen] = 0.0
+        mean[:, frozen] = 0.0
+        signal = fault.partition(":")[2]
+        if signal in channels:
+            # A sensor fault (``TYPE:SIGNAL``) corrupts that one signal; what the others did during
+            # the episodes (a regime change, say) is the process, not the fault.
+            others = np.asarray([c != signal for c in channels])
+            mean[:, others] = 0.0
+            spread[:, others] = 0.0
+            frozen = frozen & ~others
+        profiles[fault] = FaultProfile(
+            fault, tuple(channels), mean, spread, frozen, len(items), int(np.median(lengths[fault]))
+        )
+    return profiles
