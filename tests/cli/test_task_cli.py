@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,8 +85,21 @@ def test_detect_writes_one_row_per_input_row(files, tmp_path):
     np.testing.assert_allclose(pd.read_csv(again)["score"], scores["score"])
 
 
+def test_fit_calibrates_a_detector_on_held_out_windows(files, tmp_path):
+    _, _, wide_csv, art, _ = files
+    meta = json.loads((art / "state.json").read_text())["metadata_"]["calibration"]
+    assert meta["split"] == "blocks" and meta["windows"] > 0 and (art / "detector.json").is_file()
+    result = run("detect", art, wide_csv, "--out", tmp_path / "s.csv")  # no --train-rows needed
+    assert result.exit_code == 0, result.output
+    assert "calibrating on" not in result.output  # the warning about calibrating on training rows
+    assert len(pd.read_csv(tmp_path / "s.csv")) == len(pd.read_csv(wide_csv))
+
+
 def test_detect_needs_calibration_and_says_so(files, tmp_path):
-    _, long_csv, wide_csv, art, _ = files
+    _, long_csv, wide_csv, _, _ = files
+    art = tmp_path / "uncalibrated"
+    assert run("fit", wide_csv, "--model", "gaussian", "--window", "12", "--stride", "2", "--calibration", "0", "--out", art).exit_code == 0
+    assert not (art / "detector.json").exists()
     result = run("detect", art, wide_csv, "--out", tmp_path / "s.csv")
     assert result.exit_code == 2 and "--train-rows" in result.output
     result = run("detect", art, long_csv, "--train-rows", "100", "--out", tmp_path / "s.csv")

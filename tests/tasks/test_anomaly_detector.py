@@ -183,3 +183,29 @@ def test_min_event_steps_cleans_detect_flags(plant):
     assert clean.flags.sum() < raw.flags.sum()
     assert all(e.n_steps >= 20 for e in clean.events)
     assert not (clean.flags & ~raw.flags).any()
+
+
+def test_given_operating_conditions_are_scored_as_conditions_and_never_named():
+    """``given`` channels are conditions: the score is -log p(rest | given), and attribution never
+    names them; a window whose other sensors break their relation to the given one is flagged."""
+    from geniot.data.series import SensorSeries
+    from geniot.data.simulate import PlantConfig, simulate_plant
+    from geniot.models import GaussianBaseline
+    from geniot.tasks import AnomalyDetector
+
+    plant = simulate_plant(PlantConfig(n_assets=1, days=2, seed=5, fault_rate=0, drop_rate=0, outage_rate=0))
+    series = SensorSeries.from_dataframe(plant.wide(plant.assets()[0]))
+    det = AnomalyDetector(GaussianBaseline(), window=8, given=["speed_rpm"]).fit(series.head(1440))
+    joint = AnomalyDetector(GaussianBaseline(), window=8).fit(series.head(1440))
+    w = np.stack([series.values[i : i + 8] for i in range(1500, 1600, 10)])
+    # -log p(rest | speed) = -log p(all) + log p(speed): checked against the joint model's own scores
+    only_speed = np.where(np.arange(w.shape[2]) == series.channels.index("speed_rpm"), w, np.nan)
+    expected = det.generator_.score_samples(only_speed) - det.generator_.score_samples(w)
+    np.testing.assert_allclose(det.window_scores(w), expected, rtol=1e-9)
+    broken = series.values.copy()
+    flow = series.channels.index("flow_m3h")
+    broken[2000:2030, flow] *= 0.5  # the pump no longer delivers what its speed says
+    result = det.detect(broken)
+    assert result.flags[2005:2030].mean() > 0.8
+    assert all("speed_rpm" not in top for top in result.top_sensors)
+    assert joint.given is None and det.given == ["speed_rpm"]

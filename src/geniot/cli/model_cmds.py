@@ -11,7 +11,7 @@ from geniot.core.base import BaseGenerator
 from geniot.core.registry import generator_class, generator_names
 from geniot.workflows.datasets import windows_from_file
 from geniot.workflows.training import build_model, channel_names, parse_params, train_and_save
-from geniot.workflows.windows_io import write_windows
+from geniot.workflows.windows_io import training_layout, write_windows
 
 
 def fit(
@@ -23,17 +23,28 @@ def fit(
     max_minutes: float = typer.Option(10.0, "--max-minutes", help="wall-clock training budget in minutes (0 = no limit)"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     asset: str | None = typer.Option(None, "--asset", help="train on one asset of a multi-asset file"),
-    holdout: float = typer.Option(0.0, "--holdout", help="fraction of windows (latest) kept out for the memorization check"),
+    holdout: float = typer.Option(0.0, "--holdout", help="fraction of windows kept out for the memorization check"),
+    holdout_split: str = typer.Option(
+        "blocks", "--holdout-split", help="blocks (spread over the whole span, default) or time (the latest windows)"
+    ),
     params: str | None = typer.Option(None, "--params", help="model parameters as JSON, e.g. '{\"epochs\": 50}'"),
     train_rows: int | None = typer.Option(None, "--train-rows", help="train on the first K rows of each series only"),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="fault labels (e.g. from `geniot simulate --labels`): fault rows stay out of training "
+        "and each fault is learned for `geniot synthesize --fault`"
+    ),
     epsilon: float | None = typer.Option(
         None, "--epsilon", help="train with differential privacy (DP-SGD) within this epsilon (torch models, e.g. vae)"
     ),
     delta: float = typer.Option(1e-5, "--delta", help="delta of the DP guarantee (with --epsilon)"),
+    calibration: float = typer.Option(
+        0.2, "--calibration", help="share of the training windows kept out to calibrate an anomaly detector "
+        "(blocks across the span; models with a likelihood; 0 = none), so `geniot detect MODEL DATA` needs no --train-rows"
+    ),
 ) -> None:
     """Train a generative model of the data's sensor windows."""
     with user_errors():
-        windows = windows_from_file(data, window, stride=stride, asset=asset, train_rows=train_rows)
+        windows = windows_from_file(data, window, stride=stride, asset=asset, train_rows=train_rows, labels=labels)
         generator = build_model(
             model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed,
             epsilon=epsilon, delta=delta,
@@ -45,8 +56,19 @@ def fit(
         epochs = getattr(generator, "epochs", None) or getattr(getattr(generator, "generator", None), "epochs", 1)
         with training_progress(f"fit {model}", epochs) as progress:
             train_and_save(
-                windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress, train_rows=train_rows
+                windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress, train_rows=train_rows,
+                holdout_split_by=holdout_split, calibration=calibration,
             )
+        cal = generator.metadata_.get("calibration")
+        if cal and "skipped" in cal:
+            console.print(f"[yellow]{cal['skipped']}[/yellow]")
+        elif cal:
+            console.print(
+                f"anomaly detector calibrated on {cal['windows']} held-out windows ({cal['fraction']:.0%} of the training "
+                f"windows, in blocks across the span): threshold {cal['threshold']:.6g} ({cal['rule']})"
+            )
+        if windows.faults:
+            console.print(f"learned faults for `geniot synthesize --fault`: {', '.join(sorted(windows.faults))}")
         privacy = getattr(generator, "privacy_", None)
         if privacy is not None:
             console.print(privacy_summary(privacy, stride=stride, window=window))
@@ -78,7 +100,7 @@ def sample(
     with user_errors():
         generator = BaseGenerator.load(artifact)
         windows = generator.sample(n, random_state=seed)
-        write_windows(windows, out, channel_names(generator))
+        write_windows(windows, out, channel_names(generator), layout=training_layout(generator))  # the training file's layout
         console.print(f"wrote {out} ({windows.shape[0]} windows of {windows.shape[1]} x {windows.shape[2]})")
 
 

@@ -15,6 +15,7 @@ Policy on top of the generator (which only says how typical a window is):
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,12 @@ class AnomalyDetector:
         ``"end"`` (a step gets the window ending at it) or ``"center"``.
     attribute:
         ``"flagged"`` (sensor attribution for flagged steps only: cheaper), ``"all"`` or ``"none"``.
+    given:
+        Operating conditions (e.g. a speed setpoint or mode signal): channels whose values are taken
+        as given, not judged. A window then scores ``-log p(rest | given)`` (the generator's score
+        with and without the other channels), so a change of operating regime that the machine
+        follows as it should is no anomaly, while the other sensors not following it is; the
+        given channels are never named as the sensors behind an event.
     top_k, merge_gap, min_event_steps:
         Sensors named per step/event; runs of at most ``merge_gap`` unflagged steps between
         flagged ones are bridged; runs of flags shorter than ``min_event_steps`` are dropped.
@@ -109,6 +116,7 @@ class AnomalyDetector:
         top_k: int = 3,
         merge_gap: int = 0,
         min_event_steps: int = 1,
+        given: tuple[str, ...] | list[str] | None = None,
         prefit: bool = False,
     ) -> None:
         self.generator = generator
@@ -124,13 +132,14 @@ class AnomalyDetector:
         self.top_k = top_k
         self.merge_gap = merge_gap
         self.min_event_steps = min_event_steps
+        self.given = None if given is None else list(given)
         self.prefit = prefit
         self.generator_ = None
         self._check_generator(generator)
 
     _PARAMS = (
         "window", "threshold", "risk", "level", "quantile", "calibration_fraction", "smoothing",
-        "align", "attribute", "top_k", "merge_gap", "min_event_steps",
+        "align", "attribute", "top_k", "merge_gap", "min_event_steps", "given",
     )  # fmt: skip
 
     @staticmethod
@@ -187,12 +196,24 @@ class AnomalyDetector:
             w = make_windows(values, gen.n_steps_)
             step_scores.append(self._smooth(self.window_scores(w)))
             windows.append(w)
-        scores = np.concatenate(step_scores)
+        return self._calibrate(np.concatenate(step_scores), np.concatenate(windows))
+
+    def calibrate_windows(self, windows: np.ndarray) -> AnomalyDetector:
+        """Calibrate on normal windows (n, t, c) of a prefit generator that it never saw in
+        training (``geniot fit`` keeps such a part of the data out); each window counts once."""
+        self._check_settings()
+        if not self.prefit:
+            raise DataError("calibrate_windows needs a prefit generator (AnomalyDetector(..., prefit=True))")
+        self.generator_ = self.generator
+        windows = np.asarray(windows, dtype=np.float64)
+        return self._calibrate(self.window_scores(windows), windows)
+
+    def _calibrate(self, scores: np.ndarray, windows: np.ndarray) -> AnomalyDetector:
         self.threshold_ = calibrate_threshold(
             scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile)
         )
         self.n_calibration_windows_ = int(np.isfinite(scores).sum())
-        self._fit_channel_stats(np.concatenate(windows))
+        self._fit_channel_stats(windows)
         return self
 
     def _fit_channel_stats(self, windows: np.ndarray) -> None:
@@ -208,9 +229,31 @@ class AnomalyDetector:
 
     # ------------------------------------------------------------ scoring
     def window_scores(self, windows: np.ndarray) -> np.ndarray:
-        """Anomaly score of each window (n, t, c) (NaN = gap): minus the generator's score.
-        A window with nothing observed scores NaN."""
-        return anomaly_scores(fitted_generator(self.generator_, "AnomalyDetector"), windows)
+        """Anomaly score of each window (n, t, c) (NaN = gap): minus the generator's score, given
+        the operating conditions (``given``) when there are any. A window with nothing observed
+        scores NaN."""
+        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        given = self.given_index()
+        if not given:
+            return anomaly_scores(gen, windows)
+        windows = np.asarray(windows, dtype=np.float64)
+        only_given = windows.copy()
+        only_given[:, :, [j for j in range(windows.shape[2]) if j not in given]] = np.nan
+        joint, conditions = anomaly_scores(gen, windows), anomaly_scores(gen, only_given)
+        # -log p(rest | given) = -log p(all) + log p(given); with no given value seen, the joint score
+        return np.where(np.isnan(conditions), joint, joint - conditions)
+
+    def given_index(self) -> list[int]:
+        """Channel positions of the ``given`` operating conditions."""
+        if not self.given:
+            return []
+        names = self.channel_names(self.generator_.n_channels_)
+        missing = [g for g in self.given if g not in names]
+        if missing:
+            raise DataError(f"operating condition(s) {missing} are not channels of the model ({', '.join(names)})")
+        if len(self.given) >= len(names):
+            raise DataError("every channel is an operating condition: nothing would be left to judge")
+        return [names.index(g) for g in self.given]
 
     def channel_z(self, windows: np.ndarray) -> np.ndarray:
         """Each sensor's surprise given the others, in normal-data z units: (n, c)."""
@@ -219,8 +262,19 @@ class AnomalyDetector:
         out = np.full((len(windows), gen.n_channels_), np.nan)
         seen = mask.any(axis=(1, 2))
         if seen.any():
-            surprise = -gen.score_channels(windows[seen], mask=mask[seen])
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    surprise = -gen.score_channels(windows[seen], mask=mask[seen])
+            except Exception as exc:
+                if not _numeric_failure(exc):
+                    raise
+                # overflow: rank channels by how extreme their values are (no z units here)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    out[seen] = np.nanmax(np.abs(np.where(mask[seen], windows[seen], np.nan)), axis=1)
+                return out
             out[seen] = (surprise - self.channel_center_) / self.channel_scale_
+        out[:, self.given_index()] = np.nan  # operating conditions are given, never "the sensor behind it"
         return out
 
     def _smooth(self, scores: np.ndarray) -> np.ndarray:
@@ -358,5 +412,32 @@ def anomaly_scores(generator: BaseGenerator, windows: np.ndarray) -> np.ndarray:
     out = np.full(len(windows), np.nan)
     seen = mask.any(axis=(1, 2))
     if seen.any():
-        out[seen] = -generator.score_samples(windows[seen], mask=mask[seen])
+        out[seen] = _minus_scores(generator, windows[seen], mask[seen])
     return out
+
+
+def _numeric_failure(exc: Exception) -> bool:
+    """An overflow inside a model's arithmetic (not a bad argument, which stays an error)."""
+    return isinstance(exc, FloatingPointError | OverflowError | np.linalg.LinAlgError) or (
+        type(exc) is ValueError and "inf" in str(exc).lower()
+    )
+
+
+def _minus_scores(generator: BaseGenerator, windows: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Minus ``score_samples``. A finite window so extreme that the model's arithmetic overflows
+    (e.g. 1e308 in every sensor) is infinitely anomalous, not an exception that stops scoring."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            return -generator.score_samples(windows, mask=mask)
+        except Exception as exc:
+            if not _numeric_failure(exc):
+                raise
+        out = np.empty(len(windows))
+        for i in range(len(windows)):  # only the windows that overflow get +inf
+            try:
+                out[i] = -generator.score_samples(windows[i : i + 1], mask=mask[i : i + 1])[0]
+            except Exception as exc:
+                if not _numeric_failure(exc):
+                    raise
+                out[i] = np.inf
+        return out

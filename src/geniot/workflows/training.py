@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from geniot.core.base import BaseGenerator
-from geniot.core.exceptions import GeniotError
+from geniot.core.exceptions import DataError, GeniotError
 from geniot.core.registry import generator_class
+from geniot.data.splits import interleaved_holdout
 from geniot.privacy import DPGenerator  # importing registers "dp", so DP artifacts load
-from geniot.workflows.datasets import WindowSet, time_split_windows
+from geniot.workflows.datasets import WindowSet, holdout_split
 
 
 def build_model(
@@ -72,13 +73,28 @@ def train_and_save(
     holdout: float = 0.0,
     progress: Callable[[dict], None] | None = None,
     train_rows: int | None = None,
+    holdout_split_by: str = "blocks",
+    calibration: float = 0.0,
 ) -> BaseGenerator:
     """Fit ``model`` on the windows, record where they came from, and save it to ``out``.
 
-    ``holdout`` keeps the last fraction of windows (in time order) out of training so that
-    the memorization check can compare synthetic windows with real windows the model never saw.
+    ``holdout`` keeps a fraction of windows out of training so that the memorization check can
+    compare synthetic windows with real windows the model never saw: by default in blocks spread
+    over the whole span (``holdout_split_by="blocks"``), or the latest stretch (``"time"``).
+    The record (``metadata_``) holds the channels, the window, the sampling interval and time
+    span (``timing``) and the source file's layout (``layout``), so that ``geniot synthesize``
+    writes data on the same clock and in the same columns.
     """
-    train = data.windows if holdout <= 0 else time_split_windows(data.windows, 1.0 - holdout)[0]
+    train = data.windows if holdout <= 0 else holdout_split(data.windows, holdout, holdout_split_by)[0]
+    calibration_windows, skipped = None, None
+    if calibration > 0 and model.tags.likelihood != "none":
+        # Normal windows the model never sees, in blocks across the span (so they share its
+        # regimes), calibrate the anomaly threshold: `geniot detect MODEL DATA` needs no more.
+        try:
+            keep, held = interleaved_holdout(len(train), calibration, gap=train.shape[1])
+            train, calibration_windows = train[keep], train[held]
+        except DataError as exc:  # too little data to spare: train on all of it and say so
+            skipped = f"no detector calibrated: {exc}"
     model.fit(train, progress=progress)
     model.metadata_ = {
         "channels": list(data.channels),
@@ -88,12 +104,56 @@ def train_and_save(
         "stride": int(stride),
         "source": data.source,
         "holdout": float(holdout),
+        "holdout_split": holdout_split_by,
+        "timing": dict(data.timing),
+        "layout": source_layout(data.source),
         "n_training_windows": int(len(train)),
         "train_rows": None if train_rows is None else int(train_rows),
     }
+    if data.faults:
+        model.metadata_["faults"] = dict(data.faults)
+    if skipped:
+        model.metadata_["calibration"] = {"skipped": skipped}
+    if calibration_windows is not None:
+        from geniot.tasks import AnomalyDetector
+
+        detector = AnomalyDetector(model, prefit=True).calibrate_windows(calibration_windows)
+        model.metadata_["calibration"] = {
+            "fraction": float(calibration), "split": "blocks", "windows": int(len(calibration_windows)),
+            "threshold": float(detector.threshold_.value), "rule": detector.threshold_.rule,
+        }  # fmt: skip
+        if out is not None:
+            detector.save(out)  # the generator's folder plus detector.json
+            return model
     if out is not None:
         model.save(out)
     return model
+
+
+def source_layout(source: str) -> dict[str, Any]:
+    """How the training file lays out its readings: format, wide/long, the time column and the
+    column order (read from the header only). Empty when the source is not a readable file."""
+    from geniot.data.io import TIME_NAMES, file_layout
+
+    path = Path(source) if source else None
+    if path is None or not path.is_file():
+        return {}
+    lower = path.name.lower()
+    fmt = "parquet" if lower.endswith((".parquet", ".pq")) else "csv"
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            columns = [str(c) for c in pq.read_schema(path).names]
+        else:
+            import pandas as pd
+
+            columns = [str(c).strip() for c in pd.read_csv(path, nrows=0, sep=None, engine="python").columns]
+        layout = file_layout(path)
+    except Exception as exc:  # the record is a convenience: say why it is missing, do not fail fit
+        return {"error": f"could not read the layout of {path}: {exc}"}
+    time_column = next((c for c in columns if c.lower() in TIME_NAMES), None)
+    return {"format": fmt, "layout": layout, "columns": columns, "time_column": time_column}
 
 
 def channel_names(model: BaseGenerator) -> list[str]:
