@@ -109,7 +109,12 @@ def test_edge_runtime_reads_mqtt_and_publishes_alerts(broker, tmp_path):
     pub.connect(host, port)
     pub.loop_start()
     try:
-        time.sleep(1.0)  # let the runtime subscribe
+        # The runtime says on stderr when it is subscribed (a fixed sleep lost the race on a busy machine).
+        line = ""
+        deadline = time.time() + 60
+        while '"subscribed"' not in line and time.time() < deadline and proc.poll() is None:
+            line = proc.stderr.readline()
+        assert '"subscribed"' in line, (line, proc.poll())
         names = [c for c in wide.columns if c != "timestamp"]
         for i, row in enumerate(wide.iloc[1200:1240].itertuples(index=False)):
             values = {n: float(getattr(row, n)) for n in names}

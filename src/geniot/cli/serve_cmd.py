@@ -14,7 +14,11 @@ from geniot.core.settings import get_settings
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
     port: int = typer.Option(8000, "--port", help="port to listen on"),
-    mqtt: str | None = typer.Option(None, "--mqtt", help="broker to ingest from, e.g. mqtt://127.0.0.1:1883"),
+    mqtt: str | None = typer.Option(None, "--mqtt", help="broker to ingest from, e.g. mqtt://127.0.0.1:1883 or mqtts://geniot@host:8883"),
+    mqtt_ca: Path | None = typer.Option(None, "--mqtt-ca", help="CA certificate (PEM) for mqtts:// (default: the system's CAs)"),
+    mqtt_cert: Path | None = typer.Option(None, "--mqtt-cert", help="client certificate (PEM), if the broker requires one"),
+    mqtt_key: Path | None = typer.Option(None, "--mqtt-key", help="key of the client certificate (PEM)"),
+    mqtt_user: str | None = typer.Option(None, "--mqtt-user", help="broker user name; the password comes from GENIOT_MQTT_PASSWORD"),
     topics: str | None = typer.Option(None, "--topics", help="comma-separated MQTT subscriptions (default '#')"),
     simulate: bool = typer.Option(False, "--simulate", help="feed the built-in plant simulator in-process"),
     assets: int = typer.Option(3, "--assets", help="with --simulate: number of simulated pumps"),
@@ -28,6 +32,9 @@ def serve(
             updates["mqtt_url"] = mqtt
         if topics:
             updates["mqtt_topics"] = topics
+        for key, value in (("mqtt_ca_file", mqtt_ca), ("mqtt_cert_file", mqtt_cert), ("mqtt_key_file", mqtt_key), ("mqtt_username", mqtt_user)):
+            if value is not None:
+                updates[key] = value
         if home is not None:
             updates["home"] = home
         run_service(get_settings().model_copy(update=updates), host=host, port=port, simulate=simulate, assets=assets)
@@ -38,6 +45,14 @@ def run_service(settings, *, host: str, port: int, simulate: bool, assets: int =
     uvicorn = require("uvicorn", "serve")
     from geniot.service.app import create_app
 
+    if settings.mqtt_url:
+        from geniot.ingest.mqtt import BROKER_ADVICE, MQTTConfigError, target_from_settings
+
+        try:
+            target = target_from_settings(settings)  # a bad URL or a missing CA file stops here, in words
+        except MQTTConfigError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
+        console.print(f"MQTT ingest from {target.safe_url} (topics {settings.mqtt_topics}); {BROKER_ADVICE}", highlight=False)
     app = create_app(settings, simulate=simulate, sim_assets=assets)
     url = f"http://{host}:{port}/"
     console.print(f"[bold green]geniot service:[/bold green] dashboard {url} · API docs {url}docs · store {settings.store_path}")

@@ -3,6 +3,7 @@
     geniot-edge MODEL_DIR                               # JSON lines on stdin, events on stdout
     geniot-edge MODEL_DIR --input readings.csv          # a wide CSV: timestamp + one column per signal
     geniot-edge MODEL_DIR --input mqtt://host:1883/plant/pumps/P-1 [--publish mqtt://host:1883]
+    geniot-edge MODEL_DIR --input mqtts://edge@host:8883/plant/pumps/P-1 --mqtt-ca ca.pem
 
 Input lines: ``{"ts": ..., "values": {"<signal>": number, ...}}`` (``asset`` optional). A
 missing or non-finite value is replaced by the signal's last value (a gap cannot be
@@ -10,7 +11,10 @@ marginalised out in the exported scorer). Output: one JSON line per reading once
 full (``ts, score, flag, top_sensors``; ``--events-only`` keeps flagged readings), and with
 ``--publish`` an event per flagged run on ``geniot/alerts/<asset>``.
 
-This module imports nothing from geniot and never imports torch.
+This module imports from geniot only the MQTT connector (``geniot.ingest.mqtt_target``: the
+standard library, and paho when MQTT is used) and never imports torch or pandas. For TLS:
+``mqtts://user@host:8883/...`` with ``--mqtt-ca`` (and ``--mqtt-cert``/``--mqtt-key``); the
+password comes from ``GENIOT_MQTT_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import csv
 import json
 import math
 import sys
+import threading
 from collections import deque
 from pathlib import Path
 
@@ -108,60 +113,87 @@ def _csv_rows(path: Path, channels: list[str]):
             yield row.get("asset", "edge"), row.get("timestamp") or row.get("ts"), values
 
 
-def _mqtt(url: str):
-    """Yield readings from ``mqtt://host:port/topic`` (per-asset objects)."""
+def _target(url: str, args):
+    """The broker of ``--input``/``--publish`` with the TLS options (the password from
+    GENIOT_MQTT_PASSWORD); a bad URL or file stops here with the reason."""
+    from geniot.ingest.mqtt_target import MQTTConfigError, MQTTTarget
+
+    try:
+        return MQTTTarget.from_url(url, ca_file=args.mqtt_ca, cert_file=args.mqtt_cert, key_file=args.mqtt_key, username=args.mqtt_user)
+    except MQTTConfigError as exc:
+        raise SystemExit(f"geniot-edge: {exc}") from None
+
+
+def _connect(client, target) -> None:
+    from geniot.ingest.mqtt_target import MQTTConfigError, MQTTConnectError, connect_blocking
+
+    try:
+        connect_blocking(client, target)
+    except (MQTTConfigError, MQTTConnectError) as exc:
+        raise SystemExit(f"geniot-edge: {exc}") from None
+
+
+def _mqtt(target):
+    """Subscribe now (so that nothing published while the model loads is missed) and return the
+    readings from ``mqtt[s]://host:port/topic`` (per-asset objects) as they come."""
     import queue
-    from urllib.parse import urlparse
 
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
+    from geniot.ingest.mqtt_target import make_client
 
-    parsed = urlparse(url)
-    topic = parsed.path.lstrip("/") or "#"
+    topic = target.topic or "#"
     messages: queue.Queue = queue.Queue()
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="geniot-edge")
+    client = make_client("geniot-edge", clean=True)
     client.on_message = lambda c, u, m: messages.put((m.topic, m.payload))
-    client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
-    client.subscribe(topic, qos=1)
-    client.loop_start()
-    while True:
-        t, payload = messages.get()
-        for item in _json_lines([payload.decode("utf-8", "replace")]):
-            asset = t.rstrip("/").split("/")[-1]
-            yield asset, item[1], item[2]
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)  # again after a reconnect
+    client.on_disconnect = lambda c, u, f, rc, p: print(json.dumps({"error": f"MQTT connection lost: {rc}; reconnecting"}), file=sys.stderr)
+    subscribed = threading.Event()
+    client.on_subscribe = lambda c, u, mid, codes, p: subscribed.set()
+    _connect(client, target)
+    if not subscribed.wait(10):
+        raise SystemExit(f"geniot-edge: {target.safe_url}: the broker did not confirm the subscription to {topic!r}")
+    print(json.dumps({"subscribed": topic, "broker": target.safe_url}), file=sys.stderr, flush=True)  # ready: readings now reach us
+
+    def readings():
+        while True:
+            t, payload = messages.get()
+            for item in _json_lines([payload.decode("utf-8", "replace")]):
+                asset = t.rstrip("/").split("/")[-1]
+                yield asset, item[1], item[2]
+
+    return readings()
 
 
-def _publisher(url: str | None):
-    if not url:
+def _publisher(target):
+    if target is None:
         return None
-    from urllib.parse import urlparse
+    from geniot.ingest.mqtt_target import make_client
 
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    parsed = urlparse(url)
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="geniot-edge-alerts")
-    client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
-    client.loop_start()
+    client = make_client("geniot-edge-alerts", clean=True)
+    _connect(client, target)
     return client
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="geniot-edge", description="Score readings with an exported geniot model (no torch).")
     ap.add_argument("model", type=Path, help="folder written by `geniot export`")
-    ap.add_argument("--input", default="-", help="'-' (JSON lines on stdin), a wide CSV file, or mqtt://host:port/topic")
-    ap.add_argument("--publish", default=None, help="mqtt://host:port: publish events to geniot/alerts/<asset>")
+    ap.add_argument("--input", default="-", help="'-' (JSON lines on stdin), a wide CSV file, or mqtt[s]://[user@]host:port/topic")
+    ap.add_argument("--publish", default=None, help="mqtt[s]://[user@]host:port: publish events to geniot/alerts/<asset>")
     ap.add_argument("--events-only", action="store_true", help="print flagged readings only")
+    ap.add_argument("--mqtt-ca", default=None, help="CA certificate (PEM) for mqtts:// (default: the system's CAs)")
+    ap.add_argument("--mqtt-cert", default=None, help="client certificate (PEM), if the broker requires one")
+    ap.add_argument("--mqtt-key", default=None, help="key of the client certificate (PEM)")
+    ap.add_argument("--mqtt-user", default=None, help="broker user name (or in the URL); the password comes from GENIOT_MQTT_PASSWORD")
     args = ap.parse_args(argv)
+    mqtt_input = args.input.split("://", 1)[0].lower() in ("mqtt", "mqtts", "tcp", "ssl") if "://" in args.input else False
+    publish_to = _target(args.publish, args).without_topic("--publish") if args.publish else None
     scorers: dict[str, EdgeScorer] = {}
+    publisher = _publisher(publish_to)
+    source = _mqtt(_target(args.input, args)) if mqtt_input else None  # subscribed before the model loads
     template = EdgeScorer(args.model)
     if args.input == "-":
         source = _json_lines(sys.stdin)
-    elif args.input.startswith("mqtt://"):
-        source = _mqtt(args.input)
-    else:
+    elif source is None:
         source = _csv_rows(Path(args.input), template.channels)
-    publisher = _publisher(args.publish)
     open_events: dict[str, bool] = {}
     for asset, ts, values in source:
         scorer = scorers.get(asset)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from geniot.ingest.mqtt import make_client, parse_url
+from geniot.ingest.mqtt_target import MQTTConnectError, MQTTTarget, connect_blocking, make_client
 
 
 def _iso(ts: pd.Timestamp) -> str:
@@ -19,7 +19,7 @@ def _iso(ts: pd.Timestamp) -> str:
 
 
 def publish_wide(
-    url: str,
+    url: str | MQTTTarget,
     frames: dict[str, pd.DataFrame],
     *,
     site: str = "plant",
@@ -37,14 +37,14 @@ def publish_wide(
     is ``end`` (default now: a backlog of history). With ``rate``: that many rows per second per asset, stamped
     with the wall clock at sending (a live feed). ``per_signal`` sends one message per value
     (``<site>/<area>/<asset>/<signal>``) instead of one object per row. Returns messages sent.
-    Every QoS 1 message is confirmed by the broker before this returns.
+    Every QoS 1 message is confirmed by the broker before this returns; one that is not (the
+    broker went away, or refused it) raises :class:`MQTTConnectError` with the count.
     """
-    host, port = parse_url(url)
+    target = (url if isinstance(url, MQTTTarget) else MQTTTarget.from_url(url)).without_topic("publish")
     client = make_client(client_id, clean=True)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
-    client.connect(host, port, keepalive=30)
-    client.loop_start()
+    connect_blocking(client, target, keepalive=30)  # a refused login or a failed TLS handshake raises, in words
     try:
         n_rows = max(len(f) for f in frames.values())
         total = sum(len(f) for f in frames.values())
@@ -78,16 +78,28 @@ def publish_wide(
                     sent += 1
                 done += 1
             if len(pending) >= 2000:
-                for info in pending:
-                    info.wait_for_publish(timeout=30)
-                pending.clear()
+                _confirm(pending, target)
                 if progress is not None:
                     progress(done, total)
-        for info in pending:
-            info.wait_for_publish(timeout=30)
+        _confirm(pending, target)
         if progress is not None:
             progress(total, total)
         return sent
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def _confirm(pending: list, target: MQTTTarget) -> None:
+    """Wait until the broker confirmed every message in ``pending``; say how many it did not."""
+    unconfirmed = 0
+    for info in pending:
+        try:
+            info.wait_for_publish(timeout=30)
+        except (RuntimeError, ValueError):  # paho: not queued or the connection is gone
+            pass
+        unconfirmed += not info.is_published()
+    pending.clear()
+    if unconfirmed:
+        raise MQTTConnectError(f"{target.safe_url}: the broker did not confirm {unconfirmed} message(s) within 30 s "
+                               "(connection lost, or the user may not publish these topics)")  # fmt: skip
