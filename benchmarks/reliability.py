@@ -18,6 +18,7 @@ The integration test ``tests/integration/test_hostile_inputs.py`` runs the same 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import io
 import json
@@ -146,14 +147,20 @@ def hostile_mqtt(k: int, now: datetime) -> tuple[str, str, bytes]:
     return name, topic, payload
 
 
+@functools.cache
+def gzip_bomb() -> bytes:
+    """200 MB of zeros in about 200 kB."""
+    gz = io.BytesIO()
+    with gzip.GzipFile(fileobj=gz, mode="wb") as f:
+        for _ in range(200):
+            f.write(b"0" * 1_000_000)
+    return gz.getvalue()
+
+
 def hostile_http(k: int) -> tuple[str, str, str, dict]:
     """(class, method, path, httpx request kwargs) of the k-th hostile HTTP request."""
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    gz = io.BytesIO()
-    with gzip.GzipFile(fileobj=gz, mode="wb") as f:  # 200 MB of zeros in ~200 kB
-        for _ in range(200):
-            f.write(b"0" * 1_000_000)
     classes = [
         ("delete_dotdot_model", "DELETE", "/api/models/%2E%2E", {"headers": auth}),
         ("train_dotdot_model", "POST", "/api/models/train", {"headers": auth, "json": {"model": "..", "asset": "P-1"}}),
@@ -161,7 +168,7 @@ def hostile_http(k: int) -> tuple[str, str, str, dict]:
         ("no_token_big_body", "POST", "/api/ingest", {"content": b"x" * 5_000_000, "headers": {"content-type": "application/json"}}),
         ("upload_year_9999", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.csv", b"ts,flow_m3h\n9999-01-01T00:00:00,1\n")}, "data": {"asset": "P-9"}}),
         ("upload_bad_asset", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.csv", f"ts,flow\n{now},1\n".encode())}, "data": {"asset": "../../x"}}),
-        ("upload_gzip_bomb", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.csv.gz", gz.getvalue())}, "data": {"asset": "P-9"}}),
+        ("upload_gzip_bomb", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.csv.gz", gzip_bomb())}, "data": {"asset": "P-9"}}),
         ("upload_garbage", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.parquet", bytes(range(256)) * 8)}, "data": {"asset": "P-9"}}),
         ("upload_empty", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.csv", b"")}, "data": {"asset": "P-9"}}),
         ("upload_header_only", "POST", "/api/ingest/file", {"headers": auth, "files": {"file": ("x.csv", b"ts,flow_m3h\n")}, "data": {"asset": "P-9"}}),

@@ -125,9 +125,15 @@ def test_quality_zero_reads_as_gap_and_asset_names_are_never_sql(store):
             "quality": [1.0, 0.0],
         }
     )
-    assert store.append(frame, asset=evil) == 2
-    assert store.assets() == [evil]
-    np.testing.assert_array_equal(store.read_wide(evil).values, [[1.0], [np.nan]])
+    with pytest.raises(DataError, match="not a valid name"):  # the name rule refuses it at the door
+        store.append(frame, asset=evil)
+    assert store.count() == 0 and store.assets() == []
+    assert store.append(frame, asset="P-1") == 2
+    np.testing.assert_array_equal(store.read_wide("P-1").values, [[1.0], [np.nan]])
+    # reads that name an asset are parameterized: the SQL-looking name is just an unknown asset
+    with pytest.raises(DataError):
+        store.read_wide(evil)
+    assert store.count() == 2
 
 
 def test_series_without_asset_needs_one(store):

@@ -226,7 +226,8 @@ def test_ask_tools_that_write_files_need_ingest_and_valid_asset_names(tmp_path):
     with SensorStore(settings.store_path) as store:  # an older store, written before names were checked
         store.append(plant.readings)
         scan_history(store, settings.models_dir)
-        store.append(plant.readings.head(3).assign(asset="../../evil"))
+        # the store refuses such a name now, so write the old store's row as an older geniot did
+        store._con.execute("INSERT INTO readings VALUES ('2026-01-05 00:00:00', '../../evil', 'flow_m3h', 1.0, 1.0)")
     question = {"question": "Generate 5 synthetic windows"}
     with TestClient(create_app(settings)) as c:
         assert c.post("/api/ask", json=question, headers=READ).status_code == 403

@@ -103,6 +103,11 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
             f"ONNX export supports detectors over the Gaussian baseline for now, not {gen.registry_name!r}; "
             "train the edge model with --model gaussian"
         )
+    if getattr(det, "given", None):
+        raise CapabilityError(
+            f"this detector scores given operating conditions ({', '.join(det.given)}); the edge scorer "
+            "computes the joint score only, so it would flag differently: export a detector without given="
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = _gaussian_graph(det)
