@@ -41,7 +41,7 @@ def run(fd: str, seed: int, minutes: float, fraction: float, augment: str | None
         keep = np.random.default_rng(seed).choice(units, max(2, int(round(fraction * len(units)))), replace=False)
         train = train[train["unit"].isin(keep)]
     t0 = time.perf_counter()
-    est = RULEstimator(cap=CAP, max_minutes=minutes, augment=augment, random_state=seed).fit(train)
+    est = RULEstimator(cap=CAP, window=30, max_minutes=minutes, augment=augment, random_state=seed).fit(train)
     seconds = time.perf_counter() - t0
     pred = est.predict(test)
     d = pred["rul"].to_numpy() - truth

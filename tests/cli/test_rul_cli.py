@@ -40,3 +40,57 @@ def test_rul_fit_predict_writes_one_row_per_unit(tmp_path):
     pd.DataFrame({"unit": [1], "s1": [1.0]}).to_csv(bad, index=False)
     r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(bad), "--out", str(out)])
     assert r.exit_code == 2 and "cycle" in r.output
+
+
+def test_rul_on_a_timestamped_csv_scored_with_a_unit_rul_file(tmp_path):
+    rng = np.random.default_rng(0)
+    rows, truth = [], []
+    for u in range(1, 7):
+        n = int(rng.integers(80, 120))
+        cut = n if u <= 5 else n - 20  # unit 6 is a test unit cut 20 steps before failure
+        for i in range(cut):
+            rows.append({"unit": u, "timestamp": f"2026-01-0{1 + u % 5} {i // 60:02d}:{i % 60:02d}:00",
+                         "condition": 1 + u % 2, "s1": i / n + 0.01 * rng.standard_normal(), "s2": rng.standard_normal()})  # fmt: skip
+        truth.append({"unit": u, "rul": float(n - cut)})
+    data = tmp_path / "rtf.csv"
+    pd.DataFrame(rows).to_csv(data, sep=";", index=False)
+    train = tmp_path / "train.csv"
+    pd.DataFrame([r for r in rows if r["unit"] <= 5]).to_csv(train, index=False)
+    r = runner.invoke(app, ["rul", "fit", str(train), "--out", str(tmp_path / "m"), "--fixed-epochs", "--epochs", "3",
+                            "--condition-columns", "condition"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    for said in ("sampling interval: 1 min", "cap (horizon", "window:", "exactly 3 epochs", "RUL in min"):
+        assert said in r.output, said
+    pd.DataFrame(truth).to_csv(tmp_path / "unit_rul.csv", index=False)
+    out = tmp_path / "pred.csv"
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(data), "--out", str(out), "--truth",
+                            str(tmp_path / "unit_rul.csv")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "uncapped: RMSE" in r.output and "capped at" in r.output and "PHM2012" in r.output and "coverage" in r.output
+    assert len(pd.read_csv(out)) == 6
+    pd.DataFrame(truth[:3]).to_csv(tmp_path / "short.csv", index=False)
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(data), "--out", str(out), "--truth",
+                            str(tmp_path / "short.csv")])  # fmt: skip
+    assert r.exit_code == 2 and "no true RUL for unit(s)" in r.output
+
+
+def test_rul_on_bearing_snapshot_folders(tmp_path):
+    from geniot.data.sim_bearings import cut_before_failure, simulate_bearings, write_bearing_folder
+
+    train = simulate_bearings(3, seed=0, snapshot_s=0.05, interval_s=900)
+    test = [cut_before_failure(b, s)[0] for b, s in zip(simulate_bearings(2, seed=5, snapshot_s=0.05, interval_s=450,
+                                                                        prefix="t"), (0.3, 1.0), strict=True)]  # fmt: skip
+    write_bearing_folder(tmp_path / "train", train)
+    write_bearing_folder(tmp_path / "test", test, sep=";")
+    r = runner.invoke(app, ["rul", "fit", str(tmp_path / "train"), "--out", str(tmp_path / "m"), "--fixed-epochs",
+                            "--epochs", "3", "--defect-orders", "bpfo=3.5848,bpfi=5.4152,bsf=4.7135"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    for said in ("read 3 bearing(s)", "env_bpfo", "onset of degradation", "healthy baseline", "population prior"):
+        assert said in r.output, said
+    out = tmp_path / "pred.csv"
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    pred = pd.read_csv(out)
+    assert pred["basis"].tolist() == ["no onset yet: population prior", "after onset: model"]
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test" / "manifest.csv"), "--out", str(out)])
+    assert r.exit_code == 2 and "give a folder" in r.output

@@ -1,4 +1,10 @@
-"""`geniot rul fit` and `geniot rul predict`: remaining useful life from run-to-failure data."""
+"""`geniot rul fit` and `geniot rul predict`: remaining useful life from run-to-failure data.
+
+Three inputs: C-MAPSS text files (``train_FD00x.txt``), a CSV/Parquet of ``unit, timestamp (or
+cycle), sensors...`` (``;`` or ``,``), and a folder of vibration snapshots per bearing (health
+indicators, onset of degradation and RUL after onset; see :mod:`geniot.data.bearings`). Every
+choice made from the data is printed.
+"""
 
 from __future__ import annotations
 
@@ -10,68 +16,184 @@ import typer
 
 from geniot.cli.progress import console, training_progress, user_errors
 from geniot.core.exceptions import DataError
+from geniot.data.bearings import defect_orders, read_bearing_folder, records_to_frame, to_rul_frame
 from geniot.data.cmapss import read_cmapss, read_rul
 from geniot.data.io import write_frame
-from geniot.metrics import phm08_score
+from geniot.data.rtf import read_rtf, read_unit_rul
+from geniot.metrics.rul import rul_scores
 
 rul_app = typer.Typer(help="Remaining useful life: fit on run-to-failure units, predict per unit.", no_args_is_help=True)
 
+CMAPSS_CAP, CMAPSS_WINDOW = 125.0, 30
 
-def _read_units(path: Path) -> pd.DataFrame:
-    """C-MAPSS text (unit, cycle, 3 settings, 21 sensors) or a CSV/Parquet with unit and cycle columns."""
-    name = path.name.lower()
-    if name.endswith(".txt"):
+
+def _say(lines) -> None:
+    for line in lines:
+        console.print(f"  {line}")
+
+
+def _read_bearings(path: Path, meta: dict) -> pd.DataFrame:
+    records, notes = read_bearing_folder(path, fs_hz=meta.get("fs_hz"), rpm=meta.get("rpm"), interval_s=meta.get("interval_s"))
+    frame, more = records_to_frame(records, orders=meta.get("orders") or None)
+    rtf = to_rul_frame(frame, time_unit=meta.get("time_unit"), source=str(path))
+    meta.setdefault("time_unit", rtf.time_unit)
+    _say(notes + more + rtf.notes)
+    return rtf.frame
+
+
+def _read_units(path: Path, meta: dict) -> pd.DataFrame:
+    """C-MAPSS text, a bearing folder, or a CSV/Parquet of unit, time, sensors (by ``meta``)."""
+    if path.is_dir():
+        if meta.setdefault("source", "bearings") != "bearings":
+            raise DataError("this model was trained on a table, not on bearing folders", file=str(path))
+        return _read_bearings(path, meta)
+    if path.name.lower().endswith(".txt"):
+        meta.setdefault("source", "cmapss")
         return read_cmapss(path)
-    if not path.is_file():
-        raise DataError("the file does not exist", file=str(path))
-    frame = pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path, sep=None, engine="python")
-    for col in ("unit", "cycle"):
-        if col not in frame:
-            raise DataError(f"missing column {col!r} (needed: unit, cycle, sensors)", file=str(path))
-    return frame
+    if meta.setdefault("source", "table") == "bearings":
+        raise DataError("this model was trained on bearing snapshot folders: give a folder", file=str(path))
+    rtf = read_rtf(path, unit_column=meta.get("unit_column"), time_column=meta.get("time_column"),
+                   interval=meta.get("interval"), time_unit=meta.get("time_unit"))  # fmt: skip
+    meta.setdefault("time_unit", rtf.time_unit)
+    _say(rtf.notes)
+    return rtf.frame
+
+
+def _val_units(text: str | None):
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) == 1 and parts[0].isdigit():
+        return int(parts[0])
+    return parts
 
 
 @rul_app.command("fit")
 def fit(
-    data: Path = typer.Argument(..., help="run-to-failure units: C-MAPSS train_FD00x.txt, or CSV/Parquet with unit, cycle, sensors"),
+    data: Path = typer.Argument(..., help="run-to-failure units: C-MAPSS train_FD00x.txt; a CSV/Parquet of unit, "
+                                          "timestamp (or cycle), sensors; or a folder of bearing snapshot folders"),
     out: Path = typer.Option(..., "--out", help="model folder to write"),
-    window: int = typer.Option(30, "--window", help="cycles per window"),
-    cap: float = typer.Option(125.0, "--cap", help="RUL cap (early life counts as healthy)"),
-    minutes: float = typer.Option(2.0, "--max-minutes", help="training budget in minutes"),
+    window: int | None = typer.Option(None, "--window", help="points per window (default: from the data; C-MAPSS 30)"),
+    step: int | None = typer.Option(None, "--step", help="rows between window points (default: from the data)"),
+    cap: float | None = typer.Option(None, "--cap", help="RUL cap in time units (default: 0.6 x median life; C-MAPSS 125)"),
+    epochs: int = typer.Option(300, "--epochs", help="most epochs (exactly this many with --fixed-epochs)"),
+    patience: int = typer.Option(30, "--patience", help="epochs without a better validation loss before stopping"),
+    fixed_epochs: bool = typer.Option(False, "--fixed-epochs", help="train exactly --epochs, no early stopping and no "
+                                                                    "time cap: results do not depend on machine load"),
+    minutes: float | None = typer.Option(None, "--max-minutes", help="wall-clock cap (default 2, none with --fixed-epochs)"),
+    val_units: str | None = typer.Option(None, "--val-units", help="whole units held out for early stopping: a count "
+                                                                   "or unit ids a,b (default 20%, from 5 units on)"),
+    condition_columns: str | None = typer.Option(None, "--condition-columns", help="operating-condition columns, comma "
+                                                 "separated (default: setting* columns and detected ones)"),  # fmt: skip
+    unit_column: str | None = typer.Option(None, "--unit-column", help="unit column of a CSV (default: unit, bearing, ...)"),
+    time_column: str | None = typer.Option(None, "--time-column", help="time column of a CSV (default: timestamp, cycle, ...)"),
+    interval: str | None = typer.Option(None, "--interval", help="time per cycle step when the time column counts cycles, e.g. 10s"),
+    time_unit: str | None = typer.Option(None, "--time-unit", help="RUL unit for timestamps: s, min, h, d (default: from the lives)"),
+    fs: float | None = typer.Option(None, "--fs", help="bearings: sampling rate in Hz (or fs_hz in manifest.csv)"),
+    rpm: float | None = typer.Option(None, "--rpm", help="bearings: shaft speed (or rpm in manifest.csv)"),
+    snapshot_interval: float | None = typer.Option(None, "--snapshot-interval", help="bearings: seconds between snapshots"),
+    orders: str | None = typer.Option(None, "--defect-orders", help="bearings: bpfo=3.58,bpfi=5.42,bsf=4.71 (x shaft frequency)"),
+    geometry: str | None = typer.Option(None, "--geometry", help="bearings: n_balls,ball_d,pitch_d,contact_angle_deg"),
     augment: str | None = typer.Option(None, "--augment", help="gaussian, diffusion or vae (generative), or jitter"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
 ) -> None:
-    """Train a RUL estimator (1-D CNN with 10/50/90% quantiles)."""
+    """Train a RUL estimator (1-D CNN with 10/50/90% quantiles); every choice is printed."""
     from geniot.tasks.rul import RULEstimator
 
     with user_errors():
-        frame = _read_units(data)
-        est = RULEstimator(window=window, cap=cap, max_minutes=minutes, augment=augment, random_state=seed)
+        meta = {k: v for k, v in {"unit_column": unit_column, "time_column": time_column, "interval": interval,
+                                  "time_unit": time_unit, "fs_hz": fs, "rpm": rpm, "interval_s": snapshot_interval,
+                                  "orders": defect_orders(orders, geometry=geometry)}.items() if v}  # fmt: skip
+        console.print(f"reading {data}")
+        frame = _read_units(data, meta)
+        conditions = [c.strip() for c in condition_columns.split(",")] if condition_columns else None
+        gate = None
+        if meta["source"] == "cmapss":
+            if cap is None or window is None:
+                console.print(f"  C-MAPSS file: cap {CMAPSS_CAP:g} cycles and window {CMAPSS_WINDOW} (the C-MAPSS "
+                              "convention) unless given")  # fmt: skip
+            cap = CMAPSS_CAP if cap is None else cap
+            window = CMAPSS_WINDOW if window is None else window
+        elif meta["source"] == "bearings":
+            gate = "onset"
+            if conditions is None:
+                conditions = ["condition"] if frame["condition"].nunique() > 1 else []
+                console.print(f"  operating conditions: {sorted(frame['condition'].unique().tolist())} from manifest.csv; "
+                              "indicators normalised by each unit's healthy baseline")  # fmt: skip
+            else:
+                console.print("  indicators normalised by each unit's healthy baseline")
+        if minutes is None and not fixed_epochs:
+            minutes = 2.0
+        est = RULEstimator(window=window, step=step, cap=cap, epochs=epochs, patience=patience, fixed_epochs=fixed_epochs,
+                           max_minutes=minutes, val_units=_val_units(val_units), condition_columns=conditions,
+                           gate_column=gate, augment=augment, random_state=seed)  # fmt: skip
+        if meta["source"] == "bearings" and "condition" not in (conditions or []):
+            frame = frame.drop(columns=["condition"])
+        est.meta_ = meta
         with training_progress("fit rul", est.epochs) as progress:
-            est.fit(frame, progress=progress)
+            est.fit(frame, progress=progress, time_unit=meta.get("time_unit", "cycles"))
+        _say(est.choices_)
         est.save(out)
-        console.print(f"saved {out} ({frame['unit'].nunique()} units, {len(est.features_)} sensors, {len(est.history_)} epochs)")
+        console.print(f"saved {out} ({frame['unit'].nunique()} units, {len(est.features_)} sensors, "
+                      f"{len(est.history_)} epochs; RUL in {est.time_unit_})")  # fmt: skip
+
+
+def _truth_for(truth: Path, pred: pd.DataFrame) -> np.ndarray:
+    if truth.name.lower().endswith(".txt") and not truth.name.lower().endswith(".csv"):
+        try:
+            true = read_rul(truth)
+        except (pd.errors.ParserError, ValueError):
+            true = None
+        if true is not None and len(true) != len(pred):
+            raise DataError(f"{len(true)} true values for {len(pred)} units (a C-MAPSS RUL file lists them in order)",
+                            file=str(truth))  # fmt: skip
+        if true is not None:
+            return true
+    table = read_unit_rul(truth)
+    by_unit = dict(zip(table["unit"].astype(str), table["rul"], strict=True))
+    missing = [u for u in pred["unit"].astype(str) if u not in by_unit]
+    if missing:
+        raise DataError(f"no true RUL for unit(s) {missing[:5]}", file=str(truth))
+    extra = set(by_unit) - set(pred["unit"].astype(str))
+    if extra:
+        console.print(f"  note: {len(extra)} unit(s) in the truth file were not predicted: {sorted(extra)[:5]}")
+    return np.array([by_unit[u] for u in pred["unit"].astype(str)])
+
+
+def _score_lines(scores: dict, cap: float, unit: str) -> list[str]:
+    lines = []
+    for name, s in (("uncapped", scores["uncapped"]), (f"capped at {cap:.4g}", scores["capped"])):
+        acc = "n/a" if np.isnan(s["phm2012"]) else f"{s['phm2012']:.3f}"
+        skipped = f" ({s['phm2012_skipped']} unit(s) with true RUL 0 left out)" if s["phm2012_skipped"] else ""
+        lines.append(f"{name}: RMSE {s['rmse']:.4g}  MAE {s['mae']:.4g} {unit}  PHM08 {s['phm08']:.4g}  "
+                     f"PHM2012 {acc}{skipped}  10-90% coverage {s['coverage_10_90']:.0%}  ({s['n']} units)")  # fmt: skip
+    return lines
 
 
 @rul_app.command("predict")
 def predict(
     model: Path = typer.Argument(..., help="folder written by `geniot rul fit`"),
-    data: Path = typer.Argument(..., help="units to score (e.g. test_FD00x.txt): RUL at each unit's last cycle"),
-    out: Path = typer.Option(..., "--out", help="CSV or Parquet: unit, rul, lower, upper"),
-    truth: Path | None = typer.Option(None, "--truth", help="RUL_FD00x.txt: also print RMSE and the PHM08 score"),
+    data: Path = typer.Argument(..., help="units to score (test_FD00x.txt, a CSV, or a bearing folder): RUL at each unit's last row"),
+    out: Path = typer.Option(..., "--out", help="CSV or Parquet: unit, rul, lower, upper (and basis for bearings)"),
+    truth: Path | None = typer.Option(None, "--truth", help="true RUL in the model's time unit: a CSV of unit, rul, "
+                                                            "or C-MAPSS RUL_FD00x.txt; prints RMSE, MAE, PHM08, PHM2012 "
+                                                            "and interval coverage, uncapped and capped"),
 ) -> None:
     """Predict remaining useful life per unit, with a 10-90% interval."""
     from geniot.tasks.rul import RULEstimator
 
     with user_errors():
         est = RULEstimator.load(model)
-        pred = est.predict(_read_units(data), source=str(data))
+        meta = dict(est.meta_ or {})
+        pred = est.predict(_read_units(data, meta), source=str(data))
         write_frame(pred, out)
-        console.print(f"wrote {out} ({len(pred)} units)")
+        console.print(f"wrote {out} ({len(pred)} units, RUL in {est.time_unit_})")
+        if "basis" in pred:
+            for basis, n in pred["basis"].value_counts().items():
+                console.print(f"  {n} unit(s): {basis}")
         if truth is not None:
-            true = np.minimum(read_rul(truth), float(est.cap))
-            if len(true) != len(pred):
-                raise DataError(f"{len(true)} true values for {len(pred)} units", file=str(truth))
-            d = pred["rul"].to_numpy() - true
-            score = phm08_score(pred["rul"], true)
-            console.print(f"RMSE {np.sqrt(np.mean(d**2)):.2f}  PHM08 {score:.0f}  (truth capped at {est.cap:g})")
+            true = _truth_for(truth, pred)
+            scores = rul_scores(pred["rul"], true, lower=pred["lower"], upper=pred["upper"], cap=est.cap_)
+            _say(_score_lines(scores, est.cap_, est.time_unit_))
+            if est.time_unit_ != "cycles":
+                console.print("  (PHM08's constants 10 and 13 are in the data's time unit here, as in C-MAPSS cycles)")

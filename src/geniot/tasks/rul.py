@@ -1,13 +1,22 @@
 """RULEstimator: remaining useful life from run-to-failure histories, with an interval.
 
-Input is a long-by-unit frame: ``unit``, ``cycle``, operating settings (columns named
-``setting*``, optional) and sensor columns (all other numeric columns). Steps:
-* sensors that do not vary in training are dropped;
-* with several operating conditions (settings that cluster, as in C-MAPSS FD002/FD004), each
-  sensor is standardised within its condition, else over all rows;
-* windows of the last ``window`` cycles (a short unit is padded with its first row) are mapped
-  by a small 1-D CNN to three quantiles (10%, 50%, 90%) of the RUL, capped at ``cap`` and
-  trained with the pinball loss in the shared training loop;
+Input is a long-by-unit frame: ``unit``, ``cycle`` (row order), optionally ``time`` (elapsed time
+since the unit's first row, in any time unit: the RUL is then in that unit), operating
+conditions and sensor columns (all other numeric columns). Steps, each choice said in ``choices_``:
+* operating conditions: ``condition_columns`` if given, else columns named ``setting*`` (rounded,
+  as in C-MAPSS) and columns with few distinct values that are piecewise constant per unit;
+* sensors that do not vary in training are dropped (and named);
+* with several operating conditions each sensor is standardised within its condition;
+* the cap (largest RUL predicted: early life counts as healthy) is 0.6 x the median unit life
+  unless given; a window of ``window`` points every ``step`` rows spans 15% of the median life
+  unless given; windows (a short unit is padded with its first row) are mapped by a small 1-D CNN
+  to three quantiles (10%, 50%, 90%) of the RUL, trained with the pinball loss;
+* early stopping holds out whole units (20%, at least one, from 5 units on; ``val_units``), or
+  ``fixed_epochs`` trains exactly ``epochs`` epochs so results do not depend on machine load;
+* with ``gate_column`` (a boolean column, e.g. "degradation has started"), the CNN learns only
+  rows where it is true, and a unit whose last row is not gated gets the population prior: the
+  remaining life of the training units without onset at that age (ages in each condition's
+  median life), quantiles, said in ``basis`` and ``prior_from``;
 * ``augment`` adds synthetic training windows: ``"gaussian"`` or ``"diffusion"`` fits a
   conditional generator on (window, RUL) and samples windows at RUL values drawn from the
   training targets (generative augmentation); ``"jitter"`` adds noisy, rescaled copies of real
@@ -26,6 +35,7 @@ from torch import nn
 
 from geniot.core.exceptions import ArtifactError, DataError, NotFittedError
 from geniot.core.registry import build_generator
+from geniot.data.rtf import detect_conditions
 from geniot.nn.rng import resolve_seed, seeded
 from geniot.nn.training import LoopConfig, optimizer_step, train_loop
 
@@ -62,19 +72,25 @@ class RULEstimator:
     def __init__(
         self,
         *,
-        window: int = 30,
-        cap: float = 125.0,
+        window: int | None = None,
+        step: int | None = None,
+        cap: float | None = None,
         hidden: int = 16,
         epochs: int = 300,
         batch_size: int = 256,
         learning_rate: float = 1e-3,
         max_minutes: float | None = 5.0,
         patience: int | None = 30,
+        fixed_epochs: bool = False,
+        val_units: int | list | None = None,
+        condition_columns: list[str] | None = None,
+        gate_column: str | None = None,
         augment: str | None = None,
         n_synthetic: float = 1.0,
         random_state: int | None = 0,
     ) -> None:
         self.window = window
+        self.step = step
         self.cap = cap
         self.hidden = hidden
         self.epochs = epochs
@@ -82,12 +98,19 @@ class RULEstimator:
         self.learning_rate = learning_rate
         self.max_minutes = max_minutes
         self.patience = patience
+        self.fixed_epochs = fixed_epochs
+        self.val_units = val_units
+        self.condition_columns = condition_columns
+        self.gate_column = gate_column
         self.augment = augment
         self.n_synthetic = n_synthetic
         self.random_state = random_state
 
-    _PARAMS = ("window", "cap", "hidden", "epochs", "batch_size", "learning_rate", "max_minutes", "patience",
-               "augment", "n_synthetic", "random_state")  # fmt: skip
+    _PARAMS = ("window", "step", "cap", "hidden", "epochs", "batch_size", "learning_rate", "max_minutes", "patience",
+               "fixed_epochs", "val_units", "condition_columns", "gate_column", "augment", "n_synthetic",
+               "random_state")  # fmt: skip
+    _STATE = ("settings_", "rounded_", "features_", "conditions_", "window_", "step_", "cap_", "time_unit_",
+              "lives_", "onsets_", "unit_conditions_", "choices_", "meta_")  # fmt: skip
 
     # ------------------------------------------------------------ preprocessing
     @staticmethod
@@ -106,33 +129,64 @@ class RULEstimator:
                     column="unit",
                 )
 
+    @staticmethod
+    def _clock(frame: pd.DataFrame) -> np.ndarray:
+        return frame["time" if "time" in frame else "cycle"].to_numpy(dtype=float)
+
+    def _say(self, text: str) -> None:
+        self.choices_.append(text)
+
     def _fit_preprocessing(self, frame: pd.DataFrame) -> None:
-        settings = [c for c in frame.columns if str(c).startswith("setting")]
-        sensors = [c for c in frame.columns if c not in ("unit", "cycle", *settings)]
-        values = frame[sensors].astype(float)
-        keep = [c for c in sensors if values[c].nunique() > 2 and values[c].std() > 1e-8 * (abs(values[c].mean()) + 1.0)]
+        reserved = {"unit", "cycle", "time", self.gate_column}
+        others = [c for c in frame.columns if c not in reserved]
+        if self.condition_columns is not None:
+            missing = [c for c in self.condition_columns if c not in frame]
+            if missing:
+                raise DataError(f"condition column(s) {missing} are not in the data; columns are {others[:12]}")
+            settings, how = list(self.condition_columns), "declared (--condition-columns, or a bearing manifest)"
+        else:
+            named = [c for c in others if str(c).startswith("setting")]
+            found = detect_conditions(frame, [c for c in others if c not in named])
+            settings, how = named + found, "detected: " + ", ".join(
+                [f"{c} (named setting*)" for c in named] + [f"{c} (few values, piecewise constant per unit)" for c in found])
+        self.settings_ = settings
+        self.rounded_ = [c for c in settings if str(c).startswith("setting") and pd.api.types.is_numeric_dtype(frame[c])]
+        candidates = [c for c in others if c not in settings]
+        text = [c for c in candidates if not pd.api.types.is_numeric_dtype(frame[c])]
+        if text:
+            raise DataError(f"column(s) {text[:5]} are not numeric and not operating conditions: "
+                            "name them in --condition-columns or drop them")  # fmt: skip
+        values = frame[candidates].astype(float)
+        keep = [c for c in candidates if values[c].nunique() > 2 and values[c].std() > 1e-8 * (abs(values[c].mean()) + 1.0)]
         if not keep:
             raise DataError("no sensor varies in the training data")
-        self.settings_ = settings
+        dropped = [c for c in candidates if c not in keep]
         self.features_ = keep
-        # Operating conditions: distinct rounded settings (C-MAPSS has 1 or 6).
         if settings:
-            keys = self._condition_keys(frame, settings)
+            keys = self._condition_keys(frame)
             counts = keys.value_counts()
             conditions = list(counts[counts >= 0.01 * len(frame)].index)
         else:
             keys, conditions = None, []
         self.conditions_ = conditions if len(conditions) > 1 else []
+        if settings:
+            self._say(f"operating conditions: {how}; {len(conditions)} distinct"
+                      + ("; sensors standardised per condition" if self.conditions_ else "; one condition, ignored"))
+        else:
+            self._say("operating conditions: none found (declare them with --condition-columns)")
+        self._say(f"sensors: {len(keep)} used" + (f"; dropped as constant or two-valued: {dropped[:8]}" if dropped else ""))
         self.centres_ = {}
         for cond in self.conditions_ or ["*"]:
             rows = values[keep] if cond == "*" else values.loc[keys == cond, keep]
             std = rows.std().to_numpy()
             self.centres_[cond] = (rows.mean().to_numpy(), np.where(std > 0, std, 1.0))
 
-    @staticmethod
-    def _condition_keys(frame: pd.DataFrame, settings: list[str]) -> pd.Series:
+    def _condition_keys(self, frame: pd.DataFrame) -> pd.Series:
+        parts = frame[self.settings_].copy()
         # + 0.0 turns -0.0 into 0.0, so that tiny negative settings round to the same key
-        return (frame[settings].round(0) + 0.0).astype(str).agg("|".join, axis=1)
+        for c in self.rounded_:
+            parts[c] = parts[c].round(0) + 0.0
+        return parts.astype(str).agg("|".join, axis=1)
 
     def _normalise(self, frame: pd.DataFrame, source: str | None = None) -> np.ndarray:
         missing = [c for c in self.features_ + self.settings_ if c not in frame]
@@ -142,7 +196,7 @@ class RULEstimator:
         if not self.conditions_:
             mean, std = self.centres_["*"]
             return (x - mean) / std
-        keys = self._condition_keys(frame, self.settings_).to_numpy()
+        keys = self._condition_keys(frame).to_numpy()
         out = np.empty_like(x)
         known = np.array([self.centres_.get(k) is not None for k in keys])
         if not known.all():
@@ -153,18 +207,68 @@ class RULEstimator:
             out[rows] = (x[rows] - mean) / std
         return out
 
+    def _choose_shape(self, frame: pd.DataFrame, rul: np.ndarray) -> None:
+        unit = self.time_unit_
+        clock = self._clock(frame)
+        lives = pd.Series(clock).groupby(frame["unit"].to_numpy()).agg(lambda s: s.max() - s.min())
+        rows = frame.groupby("unit").size()
+        self.lives_ = [float(v) for v in lives.to_numpy()]
+        # For the prior before onset: when each training unit's onset came, and its condition.
+        first = pd.Series(clock).groupby(frame["unit"].to_numpy()).transform("min").to_numpy()
+        if self.gate_column is not None:
+            gated = frame[self.gate_column].to_numpy(dtype=bool)
+            since = pd.Series(np.where(gated, clock - first, np.inf)).groupby(frame["unit"].to_numpy()).min()
+            self.onsets_ = [float(min(v, life)) for v, life in zip(since.loc[lives.index], lives.to_numpy(), strict=True)]
+        else:
+            self.onsets_ = list(self.lives_)
+        keys = self._condition_keys(frame) if self.conditions_ else pd.Series("*", index=frame.index)
+        self.unit_conditions_ = [str(v) for v in keys.groupby(frame["unit"].to_numpy()).first().loc[lives.index]]
+        median_life = float(lives.median())
+        self._say(f"unit lives: {len(lives)} units, median {median_life:.4g} {unit} ({int(rows.median())} rows), "
+                  f"range {lives.min():.4g}-{lives.max():.4g}")  # fmt: skip
+        if self.cap is not None:
+            self.cap_ = float(self.cap)
+            self._say(f"cap (horizon: largest RUL predicted): {self.cap_:g} {unit} (given)")
+        elif self.gate_column is not None:
+            gated = frame[self.gate_column].to_numpy(dtype=bool)
+            spans = pd.Series(rul[gated]).groupby(frame["unit"].to_numpy()[gated]).max()
+            self.cap_ = float(spans.max()) if len(spans) else median_life
+            self._say(f"cap (horizon: largest RUL predicted): {self.cap_:.4g} {unit}, the longest time from onset to "
+                      f"failure in training (median {spans.median():.4g})")  # fmt: skip
+        else:
+            self.cap_ = float(0.6 * median_life)
+            self._say(f"cap (horizon: largest RUL predicted): {self.cap_:.4g} {unit} = 0.6 x the median unit life: "
+                      "earlier life counts as healthy (--cap to change)")  # fmt: skip
+        learned = frame[self.gate_column].to_numpy(dtype=bool) if self.gate_column is not None else slice(None)
+        share = float(np.mean(rul[learned] >= self.cap_))
+        if share > 0.5:
+            self._say(f"warning: {share:.0%} of training targets are at the cap; predictions never exceed it")
+        typical = float(rows.median())
+        if self.window is not None:
+            self.window_ = int(self.window)
+            self.step_ = int(self.step or 1)
+            self._say(f"window: {self.window_} points every {self.step_} row(s) (given)")
+        else:
+            span = max(5, int(round(0.15 * typical)))
+            self.window_ = min(span, 32)
+            self.step_ = int(self.step) if self.step else int(np.ceil(span / self.window_))
+            self._say(f"window: {self.window_} points every {self.step_} row(s) = {self.window_ * self.step_} rows, "
+                      f"15% of the median life ({typical:.0f} rows) (--window, --step to change)")  # fmt: skip
+
     def _windows(self, frame: pd.DataFrame, x: np.ndarray, *, last_only: bool) -> tuple[np.ndarray, np.ndarray]:
         """Windows ending at every cycle (or each unit's last) and the row index they end at."""
-        w = int(self.window)
+        w, s = int(self.window_), int(self.step_)
+        span = (w - 1) * s + 1
         out, ends = [], []
         units = frame["unit"].to_numpy()
         starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
         stops = np.r_[starts[1:], len(units)]
         for a, b in zip(starts, stops, strict=True):
             seq = x[a:b]
-            if len(seq) < w:  # pad a short unit with its first cycle
-                seq = np.concatenate([np.repeat(seq[:1], w - len(seq), axis=0), seq])
-            view = np.lib.stride_tricks.sliding_window_view(seq, w, axis=0).transpose(0, 2, 1)
+            if len(seq) < span:  # pad a short unit with its first cycle
+                seq = np.concatenate([np.repeat(seq[:1], span - len(seq), axis=0), seq])
+            seq = seq[-span:] if last_only else seq
+            view = np.lib.stride_tricks.sliding_window_view(seq, span, axis=0).transpose(0, 2, 1)[:, ::s]
             if last_only:
                 view = view[-1:]
             out.append(view)
@@ -172,30 +276,63 @@ class RULEstimator:
             ends.append(np.arange(b - n, b))
         return np.concatenate(out).astype(np.float32), np.concatenate(ends)
 
+    def _choose_validation(self, units: np.ndarray, seed: int) -> np.ndarray:
+        if self.fixed_epochs:
+            self._say(f"training: exactly {self.epochs} epochs (fixed, no early stopping)"
+                      + (f", capped at {self.max_minutes:g} min" if self.max_minutes else ""))
+            return np.array([])
+        if isinstance(self.val_units, (list, tuple)):
+            val = np.array([u for u in units if u in set(self.val_units) or str(u) in {str(v) for v in self.val_units}])
+            if len(val) != len(self.val_units):
+                raise DataError(f"--val-units {list(self.val_units)}: not all are training units")
+            how = "given"
+        else:
+            n = int(self.val_units) if self.val_units is not None else (max(1, int(round(0.2 * len(units)))) if len(units) >= 5 else 0)
+            if n >= len(units):
+                raise DataError(f"--val-units {n}: needs fewer than the {len(units)} training units")
+            val = np.random.default_rng(seed).choice(units, n, replace=False) if n else np.array([])
+            how = "given" if self.val_units is not None else "20% of the units, drawn by the seed"
+        if len(val):
+            self._say(f"validation: {len(val)} whole unit(s) held out for early stopping ({how}): {sorted(val.tolist())[:8]}; "
+                      f"patience {self.patience}, up to {self.epochs} epochs"
+                      + (f", capped at {self.max_minutes:g} min (results then depend on machine load)" if self.max_minutes else ""))
+        else:
+            self._say(f"validation: none (fewer than 5 units); training {self.epochs} epochs")
+        return val
+
     # ------------------------------------------------------------ fit / predict
-    def fit(self, frame: pd.DataFrame, *, rul: np.ndarray | None = None, progress=None) -> RULEstimator:
-        """Fit on run-to-failure units (RUL = cycles to each unit's last), or on ``rul`` given per row."""
+    def fit(self, frame: pd.DataFrame, *, rul: np.ndarray | None = None, progress=None, time_unit: str | None = None) -> RULEstimator:
+        """Fit on run-to-failure units (RUL = time to each unit's last row), or on ``rul`` given per row."""
         self._check_frame(frame, training=True)
+        self.choices_, self.meta_ = [], getattr(self, "meta_", {})
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
+        self.time_unit_ = time_unit or ("cycles" if "time" not in frame else "time units")
         if rul is None:
-            last = frame.groupby("unit")["cycle"].transform("max")
-            rul = (last - frame["cycle"]).to_numpy(dtype=float)
-        y_all = np.minimum(np.asarray(rul, dtype=float), float(self.cap)) / float(self.cap)
+            clock = self._clock(frame)
+            rul = pd.Series(clock).groupby(frame["unit"].to_numpy()).transform("max").to_numpy() - clock
+        rul = np.asarray(rul, dtype=float)
         self._fit_preprocessing(frame)
+        self._choose_shape(frame, rul)
+        y_all = np.minimum(rul, self.cap_) / self.cap_
         x = self._normalise(frame)
         windows, ends = self._windows(frame, x, last_only=False)
         y = y_all[ends].astype(np.float32)
+        if self.gate_column is not None:
+            gated = frame[self.gate_column].to_numpy(dtype=bool)[ends]
+            if gated.sum() < 2:
+                raise DataError(f"fewer than two rows where {self.gate_column!r} is true: nothing to learn after onset")
+            windows, y, ends = windows[gated], y[gated], ends[gated]
+            self._say(f"learning from {len(y)} rows after onset ({self.gate_column}); before onset: population prior")
         # Early stopping on whole held-out units: windows of one unit overlap, so a random
         # hold-out of windows would only measure memorisation.
         seed = resolve_seed(self.random_state)
-        units = np.unique(frame["unit"])
-        n_val = int(round(0.15 * len(units))) if len(units) >= 5 else 0
-        val_units = np.random.default_rng(seed).choice(units, n_val, replace=False) if n_val else np.array([])
+        val_units = self._choose_validation(np.unique(frame["unit"]), seed)
         is_val = np.isin(frame["unit"].to_numpy()[ends], val_units)
         train_w, train_y = self._augmented(windows[~is_val], y[~is_val])
+        n_val = int(is_val.sum())
         val_data = {"x": torch.as_tensor(windows[is_val]), "y": torch.as_tensor(y[is_val])} if n_val else None
         with seeded(seed):
-            self.module_ = _RULNet(len(self.features_), int(self.window), int(self.hidden))
+            self.module_ = _RULNet(len(self.features_), int(self.window_), int(self.hidden))
             optimizer = torch.optim.AdamW(self.module_.parameters(), lr=float(self.learning_rate), weight_decay=1e-4)
             loss = lambda batch: {"loss": _pinball(self.module_(batch["x"]), batch["y"])}  # noqa: E731
             self.history_ = train_loop(
@@ -204,14 +341,21 @@ class RULEstimator:
                 step=optimizer_step(self.module_, optimizer, loss),
                 validate=lambda batch: float(loss(batch)["loss"]),
                 config=LoopConfig(epochs=int(self.epochs), batch_size=int(self.batch_size), max_minutes=self.max_minutes,
-                                  patience=self.patience, val_fraction=0.0 if n_val else 0.1),  # fmt: skip
+                                  patience=None if self.fixed_epochs or not n_val else self.patience,
+                                  val_fraction=0.0),  # fmt: skip
                 generator=torch.Generator().manual_seed(seed),
                 progress=progress,
                 val_data=val_data,
             )
-        windows = train_w
+        if n_val and self.history_:
+            best = int(np.argmin([h.get("val_loss", np.inf) for h in self.history_])) + 1
+            self._say(f"kept epoch {best} of {len(self.history_)} ({self.history_[-1].get('stop_reason')})"
+                      + (": validation was best at the start; the held-out units may differ from the rest "
+                         "(try --fixed-epochs or more --val-units)" if best <= 3 else ""))  # fmt: skip
+        else:
+            self._say(f"trained {len(self.history_)} epochs ({self.history_[-1].get('stop_reason') if self.history_ else ''})")
         self.module_.eval()
-        self.n_training_windows_ = int(len(windows))
+        self.n_training_windows_ = int(len(train_w))
         return self
 
     def _augmented(self, windows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -233,25 +377,69 @@ class RULEstimator:
         extra = gen.sample(n, conditions=labels[:, None].astype(np.float64), random_state=rng.integers(2**31))
         return np.concatenate([windows, extra.astype(np.float32)]), np.concatenate([y, labels.astype(np.float32)])
 
+    def _model_quantiles(self, windows: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            q = self.module_(torch.as_tensor(windows)).numpy() * float(self.cap_)
+        return np.clip(q, 0.0, float(self.cap_))
+
+    def prior(self, elapsed: float, condition: str = "*") -> tuple[float, float, float, str]:
+        """10/50/90% of the remaining life at ``elapsed`` of the training units that were still
+        before their onset at that age, and which units these were. Ages are measured in units of
+        each condition's median life (a heavier condition wears out sooner), so that every training
+        unit counts, not only the few of the same condition."""
+        lives, onsets = np.asarray(self.lives_, dtype=float), np.asarray(self.onsets_, dtype=float)
+        conds = np.asarray(self.unit_conditions_)
+        overall = float(np.median(lives))
+        scales = {c: float(np.median(lives[conds == c])) if (conds == c).sum() >= 2 else overall for c in set(conds)}
+        unit_scale = np.array([scales[c] for c in conds])
+        scale = scales.get(str(condition), overall)
+        age = elapsed / scale
+        for pick, what in ((onsets / unit_scale > age, "training units without onset at this share of their life"),
+                           (lives / unit_scale >= age, "training units alive at this share of their life")):  # fmt: skip
+            if pick.any():
+                left = (lives[pick] / unit_scale[pick] - age) * scale
+                lo, mid, hi = np.quantile(left, QUANTILES)
+                return float(mid), float(lo), float(hi), f"{what}: {int(pick.sum())}"
+        return 0.0, 0.0, 0.0, "older than every training unit"
+
     def predict(self, frame: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
-        """RUL at each unit's last cycle: unit, rul (median), lower (10%), upper (90%)."""
+        """RUL at each unit's last row: unit, rul (median), lower (10%), upper (90%); with a gate
+        also ``basis``: "after onset: model" or "no onset yet: population prior"."""
         if not hasattr(self, "module_"):
             raise NotFittedError("RULEstimator is not fitted yet; call fit first")
         self._check_frame(frame, training=False)
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
         x = self._normalise(frame, source)
         windows, ends = self._windows(frame, x, last_only=True)
-        with torch.no_grad():
-            q = self.module_(torch.as_tensor(windows)).numpy() * float(self.cap)
-        q = np.clip(q, 0.0, float(self.cap))
-        return pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})
+        q = self._model_quantiles(windows)
+        out = pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})
+        if self.gate_column is None:
+            return out
+        if self.gate_column not in frame:
+            raise DataError(f"missing column {self.gate_column!r} (the onset flag the model was trained with)", file=source)
+        gated = frame[self.gate_column].to_numpy(dtype=bool)[ends]
+        clock = self._clock(frame)
+        first = pd.Series(clock).groupby(frame["unit"].to_numpy()).transform("min").to_numpy()
+        keys = self._condition_keys(frame).to_numpy() if self.conditions_ else np.full(len(frame), "*")
+        basis, priors = [], []
+        for i, end in enumerate(ends):
+            if gated[i]:
+                basis.append("after onset: model")
+                priors.append("")
+                continue
+            mid, lo, hi, how = self.prior(clock[end] - first[end], keys[end])
+            out.loc[i, ["rul", "lower", "upper"]] = [mid, lo, hi]
+            basis.append("no onset yet: population prior")
+            priors.append(how)
+        out["basis"] = basis
+        out["prior_from"] = priors
+        return out
 
     def predict_trajectory(self, frame: pd.DataFrame) -> pd.DataFrame:
         """RUL at every cycle of every unit (for plots and for checking that it decreases)."""
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
         windows, ends = self._windows(frame, self._normalise(frame), last_only=False)
-        with torch.no_grad():
-            q = np.clip(self.module_(torch.as_tensor(windows)).numpy() * float(self.cap), 0.0, float(self.cap))
+        q = self._model_quantiles(windows)
         return pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "cycle": frame["cycle"].to_numpy()[ends],
                              "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})  # fmt: skip
 
@@ -262,13 +450,11 @@ class RULEstimator:
         state = {
             "kind": "rul",
             "params": {k: getattr(self, k) for k in self._PARAMS},
-            "settings_": self.settings_,
-            "features_": self.features_,
-            "conditions_": self.conditions_,
+            **{k: getattr(self, k) for k in self._STATE},
             "centres_": {k: [m.tolist(), s.tolist()] for k, (m, s) in self.centres_.items()},
             "history_": self.history_,
         }
-        (path / "rul.json").write_text(json.dumps(state, indent=2))
+        (path / "rul.json").write_text(json.dumps(state, indent=2, default=_plain))
         torch.save(self.module_.state_dict(), path / "weights.pt")
         return path
 
@@ -277,14 +463,22 @@ class RULEstimator:
         path = Path(path)
         try:
             state = json.loads((path / "rul.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ArtifactError(f"{path} is not a RUL model folder ({exc})") from None
-        est = cls(**state["params"])
-        est.settings_, est.features_, est.conditions_ = state["settings_"], state["features_"], state["conditions_"]
+            est = cls(**state["params"])
+            for key in cls._STATE:
+                setattr(est, key, state[key])
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ArtifactError(f"{path} is not a RUL model folder of this geniot version ({exc})") from None
         est.centres_ = {k: (np.asarray(m), np.asarray(s)) for k, (m, s) in state["centres_"].items()}
         est.history_ = state.get("history_", [])
         with seeded(0):
-            est.module_ = _RULNet(len(est.features_), int(est.window), int(est.hidden))
+            est.module_ = _RULNet(len(est.features_), int(est.window_), int(est.hidden))
         est.module_.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
         est.module_.eval()
         return est
+
+
+def _plain(value):
+    """JSON for numpy scalars (unit ids, condition values)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
