@@ -242,7 +242,14 @@ def test_broker_kill9_mid_stream_loses_only_what_it_had_not_saved_and_doubles_no
     mids: dict[int, int] = {}
     pub = make_client(f"kill9-pub-{time.time_ns()}", clean=True)
     acked_mids: dict[int, float] = {}  # by mid: the PUBACK may come before publish() has returned it
-    pub.on_publish = lambda c, u, mid, rc, p: acked_mids.setdefault(mid, time.monotonic())
+    first_ack: list[float] = []  # set once by the network thread; read by the test thread
+
+    def on_publish(c, u, mid, rc, p):
+        now = acked_mids.setdefault(mid, time.monotonic())
+        if not first_ack:
+            first_ack.append(now)
+
+    pub.on_publish = on_publish
     connect_blocking(pub, _target(secure_broker, "sensor"))
     stop = threading.Event()
 
@@ -260,7 +267,10 @@ def test_broker_kill9_mid_stream_loses_only_what_it_had_not_saved_and_doubles_no
     assert ingest.connected.wait(10), ingest.status()
     thread = threading.Thread(target=stream, daemon=True)
     thread.start()
-    assert _wait(lambda: store.count() > 2000, 60)
+    # Kill mid-stream, but only once some publishes were acknowledged more than 3 s ago (on a
+    # fast machine 2,000 readings arrive within a second, and the check below would be empty).
+    assert _wait(lambda: store.count() > 2000 and bool(first_ack) and time.monotonic() - first_ack[0] > 3.0, 60)
+    assert thread.is_alive(), "the stream ended before the kill: publish more messages"
     secure_broker.kill()
     killed_at = time.monotonic()
     stop.set()
