@@ -61,8 +61,27 @@ def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = 
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
 
 
+class Process:
+    """A process started in its own session, stopped (TERM, then KILL) or killed by its group."""
+
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
 @dataclass
-class Broker:
+class Broker(Process):
     folder: Path
     port: int
     proc: subprocess.Popen | None = None
@@ -81,19 +100,10 @@ class Broker:
                                      stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         wait_port(self.port, 15, self.proc)
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=10)
 
 
 @dataclass
-class Service:
+class Service(Process):
     home: Path
     port: int
     broker_url: str
@@ -107,18 +117,6 @@ class Service:
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT, start_new_session=True)
         wait_port(self.port, 60, self.proc)
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 # ------------------------------------------------------------------------------------ inputs

@@ -4,11 +4,10 @@ from the in-process simulator appear and update without a page reload."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from contextlib import contextmanager
 
 import pytest
+from live_server import serving
 
 from geniot.core.settings import Settings
 from geniot.service.app import create_app
@@ -19,19 +18,9 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture()
 def server(tmp_path, unused_port):
-    import uvicorn
-
-    port = unused_port
     app = create_app(Settings(home=tmp_path / "home", token="x"), simulate=True, sim_assets=2)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with serving(app, unused_port) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextmanager

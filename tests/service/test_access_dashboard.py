@@ -4,11 +4,9 @@ Playwright): it asks for a token, then shows the plant's data and the service's 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 
 import pytest
+from live_server import free_port, serving
 
 from geniot.core.settings import Settings
 from geniot.service.app import create_app
@@ -19,22 +17,10 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture()
 def closed_server(tmp_path):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     settings = Settings(home=tmp_path / "home", tokens="viewer:read:look-only", open_reads=False)
     app = create_app(settings, simulate=True, sim_assets=1, auto_train=False)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_dashboard_asks_for_a_token_then_shows_data_and_health(closed_server):
@@ -88,37 +74,20 @@ def test_dashboard_asks_for_a_token_then_shows_data_and_health(closed_server):
 
 def test_dashboard_shows_a_degraded_status_with_its_problems(tmp_path):
     """A broker that is not there: the service says "degraded" and why, and the page shows both."""
-    import uvicorn
-
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
-    ports = []
-    for _ in range(2):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            ports.append(s.getsockname()[1])
-    settings = Settings(home=tmp_path / "home", mqtt_url=f"mqtt://127.0.0.1:{ports[1]}")  # nothing listens there
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=ports[0], log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.time() + 30
-        while not srv.started and time.time() < deadline:
-            time.sleep(0.05)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            try:
-                page = browser.new_page()
-                page.goto(f"http://127.0.0.1:{ports[0]}/")
-                page.wait_for_selector("#status-badge.degraded", timeout=30_000)
-                assert page.locator("#status-badge").inner_text() == "status: degraded"
-                problems = page.locator("#problems li")
-                assert problems.count() >= 1 and "MQTT" in problems.first.inner_text()
-                assert page.locator("#problems").is_visible()
-            finally:
-                browser.close()
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=15)
+    settings = Settings(home=tmp_path / "home", mqtt_url=f"mqtt://127.0.0.1:{free_port()}")  # nothing listens there
+    with serving(create_app(settings)) as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#status-badge.degraded", timeout=30_000)
+            assert page.locator("#status-badge").inner_text() == "status: degraded"
+            problems = page.locator("#problems li")
+            assert problems.count() >= 1 and "MQTT" in problems.first.inner_text()
+            assert page.locator("#problems").is_visible()
+        finally:
+            browser.close()

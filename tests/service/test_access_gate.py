@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import select
 import socket
-import threading
-import time
 
 import pytest
+from live_server import serving
 
 from geniot.core.settings import Settings
 from geniot.service.app import create_app
@@ -20,23 +19,10 @@ LIMIT = 100_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     home = tmp_path_factory.mktemp("gate") / "home"
     app = create_app(Settings(home=home, tokens=TOKENS, max_body_bytes=LIMIT))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield port, app
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with serving(app) as port:
+        yield port, app
 
 
 def _headers(path: str, token: str | None, extra: str) -> bytes:

@@ -96,20 +96,22 @@ class PlantAssistant:
         return route.intent, slots, ""
 
     # ------------------------------------------------------------ answering
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, *, plan: tuple[str, Slots, str] | None = None) -> Answer:
+        """Answer ``question``; ``plan`` is :meth:`plan`'s result for it when the caller already
+        has one (the service checks the plan's scope first), so the question is read once."""
         started = time.perf_counter()
-        answer = self._answer(question)
+        answer = self._answer(question, plan)
         answer.latency_ms = (time.perf_counter() - started) * 1000.0
         return answer
 
-    def _answer(self, question: str) -> Answer:
+    def _answer(self, question: str, plan: tuple[str, Slots, str] | None = None) -> Answer:
         question = " ".join(str(question).split())
         lang = detect_language(question)
         if not question or len(question) > MAX_QUESTION_CHARS:
             why = say(lang, f"Please ask a question of 1 to {MAX_QUESTION_CHARS} characters.", f"Bitte stellen Sie eine Frage mit 1 bis {MAX_QUESTION_CHARS} Zeichen.")
             return self._refusal(question, lang, OUT_OF_SCOPE, {}, why)
         started = time.perf_counter()
-        intent, slots, reason = self.plan(question)
+        intent, slots, reason = plan if plan is not None else self.plan(question)
         if time.perf_counter() - started > READ_BUDGET_S:
             why = say(lang, f"Reading this question took longer than {READ_BUDGET_S:.0f} s; please ask a shorter one.",
                       f"Das Lesen dieser Frage dauerte länger als {READ_BUDGET_S:.0f} s; bitte kürzer fragen.")  # fmt: skip

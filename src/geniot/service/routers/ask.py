@@ -20,7 +20,9 @@ _WRITING_INTENTS = ("impute", "synthesize")
 @router.post("/api/ask", dependencies=[Depends(allow_read)])
 def ask(body: AskRequest, request: Request, service: PlantService = Depends(get_service)) -> dict:
     assistant = service.assistant()
-    intent, slots, _ = assistant.plan(body.question)
+    question = " ".join(str(body.question).split())  # as the assistant reads it
+    plan = assistant.plan(question)
+    intent, slots, _ = plan
     writes = intent in _WRITING_INTENTS
     if writes:
         authorize(request, "ingest")
@@ -29,7 +31,7 @@ def ask(body: AskRequest, request: Request, service: PlantService = Depends(get_
                 check_name(asset, "asset")
         except GeniotError as exc:
             raise HTTPException(422, str(exc)) from None
-    answer = assistant.ask(body.question).to_dict()
+    answer = assistant.ask(question, plan=plan).to_dict()
     if writes and answer.get("files"):
         service.store.record_audit(request_actor(request), "POST /api/ask", ",".join(answer["files"])[:512],
                                    f"{intent}: {body.question}")  # fmt: skip
