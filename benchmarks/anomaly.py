@@ -65,7 +65,7 @@ def run_geniot(name: str, data, args) -> dict:
         gen = build_model(name, params=parse_params(args.params), max_minutes=args.minutes, seed=args.seed)
         prefit = args.calibration == "train"
         det = AnomalyDetector(
-            gen, window=args.window, threshold=args.threshold, risk=args.risk, smoothing=args.smoothing,
+            generator=gen, window=args.window, threshold=args.threshold, risk=args.risk, smoothing=args.smoothing,
             align=args.align, attribute="none", prefit=prefit, min_event_steps=args.min_event_steps,
             merge_gap=args.merge_gap,
         )  # fmt: skip

@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from geniot.data.series import SensorSeries
+from geniot.data.io import series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.edge.export import export_detector
 from geniot.edge.runtime import EdgeScorer
@@ -62,7 +62,7 @@ def main() -> None:
     clean = simulate_plant(PlantConfig(fault_rate=0, **kw))
     faulty = simulate_plant(PlantConfig(fault_rate=10, **kw))
     asset = clean.assets()[0]
-    det = AnomalyDetector(GaussianBaseline(), window=args.window).fit(SensorSeries.from_dataframe(clean.wide(asset).iloc[:2880]))
+    det = AnomalyDetector(generator=GaussianBaseline(), window=args.window).fit(series_from_frame(clean.wide(asset).iloc[:2880]))
     live = faulty.wide(asset).iloc[2880:]
     values = live.drop(columns="timestamp").to_numpy()
     names = list(live.columns[1:])

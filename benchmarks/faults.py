@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from geniot.data.cwru import cut_windows, load_recordings
-from geniot.tasks.faults import FaultClassifier
+from geniot.predictors.faults import FaultClassifier
 
 CWRU = ROOT.parent / "shared" / "data" / "cwru"
 LENGTH = 2048

@@ -58,13 +58,13 @@ def generator(args, name: str, epochs: int | None):
 
 
 def fit_detector(args, name: str, series, epochs: int | None) -> AnomalyDetector:
-    det = AnomalyDetector(generator(args, name, epochs), calibration_fraction=0.25, **detector_settings(args))
+    det = AnomalyDetector(generator=generator(args, name, epochs), calibration_fraction=0.25, **detector_settings(args))
     return det.fit([s.values[: s.normal_rows] for s in series])
 
 
 def flags_of(args, det: AnomalyDetector, s, scope: str) -> np.ndarray:
     if scope == "series":  # the file's own 100 calibration rows set its threshold
-        det = AnomalyDetector(det.generator_, prefit=True, **detector_settings(args)).fit(s.calibration_part)
+        det = AnomalyDetector(generator=det.generator_, prefit=True, **detector_settings(args)).fit(s.calibration_part)
     return det.detect(s.values).flags
 
 

@@ -249,7 +249,7 @@ def main() -> None:
     torch.set_num_threads(1)
     data, names = rows()
     normal = SensorSeries(timestamps=None, values=data[:1440], channels=tuple(names))
-    detector = AnomalyDetector(GaussianBaseline(), window=16, attribute="flagged").fit(normal)
+    detector = AnomalyDetector(generator=GaussianBaseline(), window=16, attribute="flagged").fit(normal)
     detector.generator_.metadata_ = {"channels": names}
     tmp = Path(tempfile.mkdtemp(prefix="geniot-ingest-"))
     proc, url = start_broker(tmp)

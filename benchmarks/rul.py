@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from geniot.data.cmapss import read_cmapss, read_rul
 from geniot.metrics import phm08_score
-from geniot.tasks.rul import RULEstimator
+from geniot.predictors.rul import RULEstimator
 
 DATA = ROOT.parent / "shared" / "data" / "cmapss"
 CAP = 125.0

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from geniot.data.bearings import to_rul_frame
 from geniot.data.sim_bearings import cut_before_failure, indicator_frame, simulate_bearings
 from geniot.metrics.rul import rul_scores
-from geniot.tasks.rul import RULEstimator
+from geniot.predictors.rul import RULEstimator
 
 
 def run(seed: int, args) -> list[dict]:

@@ -93,7 +93,7 @@ def history_scoring(args) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    detector = AnomalyDetector(gen, window=args.window).fit(history.head(min(1440, history.n_steps)))
+    detector = AnomalyDetector(generator=gen, window=args.window).fit(history.head(min(1440, history.n_steps)))
     n = history.n_steps
     out = {"part": "history_scoring", "model": args.score_model, "steps": n, "chunk_steps": args.chunk_steps, "workers": args.workers}
     t0 = time.perf_counter()

@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from geniot.data.series import SensorSeries
+from geniot.data.io import series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.tasks import AnomalyDetector
 from geniot.workflows.training import build_model, parse_params
@@ -43,12 +43,12 @@ def main() -> None:
     clean = simulate_plant(PlantConfig(fault_rate=0, **kw))
     faulty = simulate_plant(PlantConfig(fault_rate=7, **kw))
     asset = clean.assets()[0]
-    normal = SensorSeries.from_dataframe(clean.wide(asset).iloc[:2880])
-    live = SensorSeries.from_dataframe(faulty.wide(asset).iloc[2880:]).values[: args.n]
+    normal = series_from_frame(clean.wide(asset).iloc[:2880])
+    live = series_from_frame(faulty.wide(asset).iloc[2880:]).values[: args.n]
     print("| model | window | readings | p50 ms | p99 ms | max ms | flagged |\n|---|---|---|---|---|---|---|")
     for name in args.models:
         gen = build_model(name, params=parse_params(args.params), max_minutes=args.minutes, seed=0)
-        det = AnomalyDetector(gen, window=args.window).fit(normal)
+        det = AnomalyDetector(generator=gen, window=args.window).fit(normal)
         scorer = det.stream()
         times, flagged = [], 0
         for reading in live:

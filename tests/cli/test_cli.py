@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geniot.cli.main import app
-from geniot.core import BaseGenerator
+from geniot.models.loading import load_generator
 
 runner = CliRunner()
 
@@ -72,7 +72,7 @@ def test_fit_torch_model_with_params(plant_csv, tmp_path):
     assert (art / "weights.pt").is_file()
     spec = json.loads((art / "spec.json").read_text())
     assert {k: spec["params"][k] for k in json.loads(params)} == json.loads(params)
-    model = BaseGenerator.load(art)
+    model = load_generator(art)
     assert model.d_model == 16 and model.n_layers == 1 and len(model.history_) == 1  # one epoch, as asked
 
 

@@ -87,8 +87,10 @@ def test_detect_writes_one_row_per_input_row(files, tmp_path):
 
 def test_fit_calibrates_a_detector_on_held_out_windows(files, tmp_path):
     _, _, wide_csv, art, _ = files
-    meta = json.loads((art / "state.json").read_text())["metadata_"]["calibration"]
-    assert meta["split"] == "blocks" and meta["windows"] > 0 and (art / "detector.json").is_file()
+    record = json.loads((art / "state.json").read_text())["training_"]
+    detector = json.loads((art / "detector.json").read_text())
+    assert record["calibration"] == 0.2 and record["calibration_skipped"] is None
+    assert 0 < detector["n_calibration_windows_"] < record["n_training_windows"]
     result = run("detect", art, wide_csv, "--out", tmp_path / "s.csv")  # no --train-rows needed
     assert result.exit_code == 0, result.output
     assert "calibrating on" not in result.output  # the warning about calibrating on training rows

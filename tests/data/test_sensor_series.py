@@ -8,6 +8,7 @@ from sensor_strategies import observed_part, sensor_series
 
 from geniot.core.exceptions import DataError
 from geniot.data import SensorSeries
+from geniot.data.io import series_from_frame
 
 
 def make(n=5, channels=("a", "b"), **kw):
@@ -109,12 +110,12 @@ def test_to_dataframe_and_to_long():
 
 def test_from_dataframe_detects_time_column_and_datetime_index():
     frame = pd.DataFrame({"Date": ["2024-01-01", "2024-01-02"], "p": [1, 2], "note": ["x", "y"]})
-    s = SensorSeries.from_dataframe(frame, asset="m")
+    s = series_from_frame(frame, asset="m")
     assert s.channels == ("p",) and s.timestamps is not None and s.asset == "m"
     indexed = pd.DataFrame({"p": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2))
-    assert SensorSeries.from_dataframe(indexed).timestamps is not None
+    assert series_from_frame(indexed).timestamps is not None
     explicit = pd.DataFrame({"when": ["2024-01-01", "2024-01-02"], "p": [1, 2]})
-    assert SensorSeries.from_dataframe(explicit, time_column="when").channels == ("p",)
+    assert series_from_frame(explicit, time_column="when").channels == ("p",)
 
 
 @settings(max_examples=30, deadline=None)
@@ -122,7 +123,7 @@ def test_from_dataframe_detects_time_column_and_datetime_index():
 def test_long_round_trip_in_memory(series):
     if not series.mask.any():
         return
-    back = SensorSeries.from_dataframe(series.to_long())
+    back = series_from_frame(series.to_long())
     times, values, channels = observed_part(series)
     assert back.asset == series.asset and back.channels == channels
     np.testing.assert_array_equal(back.timestamps, times)
@@ -132,7 +133,7 @@ def test_long_round_trip_in_memory(series):
 @settings(max_examples=25, deadline=None)
 @given(sensor_series())
 def test_wide_round_trip_in_memory(series):
-    back = SensorSeries.from_dataframe(series.to_dataframe(), asset=series.asset)
+    back = series_from_frame(series.to_dataframe(), asset=series.asset)
     assert back.channels == series.channels
     np.testing.assert_array_equal(back.timestamps, series.timestamps)
     np.testing.assert_array_equal(back.values, series.values)

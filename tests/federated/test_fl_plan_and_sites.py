@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from geniot.core.exceptions import DataError
+from geniot.data.io import series_from_frame
 from geniot.federated.plan import FederatedPlan
 from geniot.federated.sites import load_site
 
@@ -77,13 +78,12 @@ def test_bad_sites_are_named(tmp_path):
 
 
 def test_duckdb_store_site_gives_one_series_per_asset(tmp_path):
-    from geniot.data.series import SensorSeries
     from geniot.data.store import SensorStore
 
     frame = pd.read_csv(_write(tmp_path / "s.csv", n=40))
     with SensorStore(tmp_path / "plant.duckdb") as store:
         for asset in ("P-1", "P-2"):
-            store.append(SensorSeries.from_dataframe(frame, asset=asset))
+            store.append(series_from_frame(frame, asset=asset))
     site = load_site(tmp_path / "plant.duckdb", window=4, train_rows=20)
     assert [s.name for s in site.series] == ["plant.duckdb:P-1", "plant.duckdb:P-2"]
     assert site.channels == ("a", "b") and site.fit_windows().shape == (2 * 12, 4, 2)

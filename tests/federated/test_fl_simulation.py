@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 import geniot.federated  # noqa: F401 - first: it turns Flower's usage telemetry off before flwr loads
 from geniot.cli.main import app
-from geniot.core.base import BaseGenerator
 from geniot.data.io import read_series
+from geniot.models.loading import load_generator
 from geniot.tasks import AnomalyDetector
 
 pytest.importorskip("flwr")
@@ -41,4 +41,4 @@ def test_three_site_simulation_converges_and_saves_a_usable_model(tmp_path):
     series = read_series(work / "P-1.csv")
     flags = detector.detect(series.values).flags
     assert flags.shape == (series.n_steps,)
-    assert np.isfinite(BaseGenerator.load(out).sample(2, random_state=0)).all()
+    assert np.isfinite(load_generator(out).sample(2, random_state=0)).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geniot.data.series import SensorSeries
+from geniot.data.io import series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.models.gaussian import GaussianBaseline
 from geniot.tasks import AnomalyDetector
@@ -15,8 +15,8 @@ from geniot.tasks import AnomalyDetector
 @pytest.fixture(scope="module")
 def fitted():
     plant = simulate_plant(PlantConfig(n_assets=1, days=0.5, seed=3, fault_rate=0, drop_rate=0, outage_rate=0))
-    series = SensorSeries.from_dataframe(plant.wide(plant.assets()[0]))
-    return AnomalyDetector(GaussianBaseline(), window=8).fit(series), series
+    series = series_from_frame(plant.wide(plant.assets()[0]))
+    return AnomalyDetector(generator=GaussianBaseline(), window=8).fit(series), series
 
 
 def test_only_the_overflowing_window_scores_inf(fitted):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geniot.data.series import SensorSeries
+from geniot.data.io import series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.edge.export import export_detector
 from geniot.models.gaussian import GaussianBaseline
@@ -49,7 +49,7 @@ def test_edge_runtime_flags_injected_faults_without_torch(edge_venv, tmp_path):
     clean = simulate_plant(PlantConfig(fault_rate=0, **kw))
     faulty = simulate_plant(PlantConfig(fault_rate=10, **kw))
     asset = clean.assets()[0]
-    det = AnomalyDetector(GaussianBaseline(), window=8).fit(SensorSeries.from_dataframe(clean.wide(asset).iloc[:1440]))
+    det = AnomalyDetector(generator=GaussianBaseline(), window=8).fit(series_from_frame(clean.wide(asset).iloc[:1440]))
     export_detector(det, tmp_path / "edge")
     live = faulty.wide(asset).iloc[1440:]
     lines = []
@@ -91,7 +91,7 @@ def test_edge_runtime_reads_mqtt_and_publishes_alerts(broker, tmp_path):
     clean = simulate_plant(PlantConfig(n_assets=1, days=1, seed=2, fault_rate=0, drop_rate=0, outage_rate=0, degrading_fraction=0))
     asset = clean.assets()[0]
     wide = clean.wide(asset)
-    det = AnomalyDetector(GaussianBaseline(), window=8).fit(SensorSeries.from_dataframe(wide.iloc[:1200]))
+    det = AnomalyDetector(generator=GaussianBaseline(), window=8).fit(series_from_frame(wide.iloc[:1200]))
     export_detector(det, tmp_path / "edge")
     proc = subprocess.Popen(
         [sys.executable, "-m", "geniot.edge.runtime", str(tmp_path / "edge"), "--input", f"{broker.url}/plant/pumps/{asset}",
@@ -122,8 +122,8 @@ def test_edge_runtime_reads_mqtt_and_publishes_alerts(broker, tmp_path):
                 values["flow_m3h"] *= 5  # the flow sensor goes wrong
             pub.publish(f"plant/pumps/{asset}", json.dumps({"ts": str(row.timestamp), "values": values}), qos=1).wait_for_publish(5)
         topic, alert = alerts.get(timeout=20)
-        assert topic == f"geniot/alerts/{asset}" and alert["flag"] and alert["kind"] == "opened"
-        assert "flow_m3h" in alert["top_sensors"]
+        assert topic == f"geniot/alerts/{asset}" and alert["is_open"] and alert["kind"] == "opened"
+        assert alert["id"] == f"{asset}@{alert['start_ts']}" and "flow_m3h" in alert["top_sensors"].split(";")
     finally:
         proc.terminate()
         proc.wait(10)

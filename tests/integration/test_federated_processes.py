@@ -114,7 +114,7 @@ def test_two_supernodes_on_loopback_reach_the_centralized_detector(tmp_path):
     assert {s["site"] for s in fed["sites"]} == {p.name for p in sites}
     detector = AnomalyDetector.load(out)
     normal = [read_series(p).values for p in sites]
-    central = AnomalyDetector(GaussianBaseline(), window=8, attribute="none").fit(normal)
+    central = AnomalyDetector(generator=GaussianBaseline(), window=8, attribute="none").fit(normal)
     np.testing.assert_allclose(detector.generator_.covariance_, central.generator_.covariance_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(detector.generator_.mean_, central.generator_.mean_, rtol=1e-7, atol=1e-9)
     assert detector.threshold_.value == pytest.approx(central.threshold_.value, rel=1e-6)

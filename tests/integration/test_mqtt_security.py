@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from geniot.cli.main import app as cli
 from geniot.core.settings import Settings
+from geniot.data.io import series_from_frame
 from geniot.data.store import SensorStore
 from geniot.ingest.mqtt import MQTTIngest
 from geniot.ingest.mqtt_target import (
@@ -184,7 +185,6 @@ def test_service_ingests_over_mqtts_what_simulate_publishes_over_mqtts(secure_br
 
 
 def test_edge_runtime_reads_and_publishes_over_mqtts(secure_broker, tmp_path):
-    from geniot.data.series import SensorSeries
     from geniot.data.simulate import PlantConfig, simulate_plant
     from geniot.edge.export import export_detector
     from geniot.models.gaussian import GaussianBaseline
@@ -193,7 +193,7 @@ def test_edge_runtime_reads_and_publishes_over_mqtts(secure_broker, tmp_path):
     clean = simulate_plant(PlantConfig(n_assets=1, days=1, seed=2, fault_rate=0, drop_rate=0, outage_rate=0, degrading_fraction=0))
     asset = clean.assets()[0]
     wide = clean.wide(asset)
-    export_detector(AnomalyDetector(GaussianBaseline(), window=8).fit(SensorSeries.from_dataframe(wide.iloc[:1200])), tmp_path / "edge")
+    export_detector(AnomalyDetector(generator=GaussianBaseline(), window=8).fit(series_from_frame(wide.iloc[:1200])), tmp_path / "edge")
     alerts: list = []
     reader = make_client("edge-alerts-reader", clean=True)
     reader.on_message = lambda c, u, m: alerts.append(json.loads(m.payload))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.models.loading import load_generator
 from geniot.models.vae import TimeVAE
 
 torch.set_num_threads(1)
@@ -70,7 +70,7 @@ def test_fit_is_deterministic_under_random_state(data):
 
 def test_save_load_round_trip(fitted, data, tmp_path):
     fitted.save(tmp_path / "vae")
-    loaded = BaseGenerator.load(tmp_path / "vae")
+    loaded = load_generator(tmp_path / "vae")
     assert isinstance(loaded, TimeVAE)
     assert loaded.get_params() == {**fitted.get_params(), "hidden": list(fitted.hidden)}
     assert TimeVAE().get_params()["hidden"] is None  # default: JSON round-trips it unchanged
@@ -94,7 +94,7 @@ def test_conditional_fit_and_sample(data, tmp_path):
     with pytest.raises(DataError):
         model.sample(3, random_state=0)
     model.save(tmp_path / "cvae")
-    loaded = BaseGenerator.load(tmp_path / "cvae")
+    loaded = load_generator(tmp_path / "cvae")
     np.testing.assert_array_equal(loaded.sample(3, conditions=new, random_state=0), out)
     # impute/score use the training mean of the conditions
     assert model.score_samples(data[:4]).shape == (4,)

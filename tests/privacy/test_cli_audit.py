@@ -46,7 +46,7 @@ def test_fit_with_epsilon_writes_a_dp_artifact(dp_model):
     privacy = state["privacy_"]
     assert privacy["epsilon_target"] == 4.0 and 0 < privacy["epsilon_spent"] <= 4.0
     assert privacy["delta"] == 1e-4 and privacy["steps"] > 0
-    assert state["metadata_"]["holdout"] == 0.3
+    assert state["training_"]["holdout"] == 0.3
 
 
 def test_audit_of_dp_samples_writes_json_and_report(plant, dp_model, tmp_path):

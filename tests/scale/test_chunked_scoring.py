@@ -26,7 +26,7 @@ def assert_same_detection(serial, chunked):
 
 @pytest.fixture(scope="module")
 def gaussian_detector(fleet):
-    return AnomalyDetector(GaussianBaseline(), window=16, threshold="quantile", quantile=0.95).fit(fleet["P-1"])
+    return AnomalyDetector(generator=GaussianBaseline(), window=16, threshold="quantile", quantile=0.95).fit(fleet["P-1"])
 
 
 @pytest.mark.parametrize("chunk_steps", [16, 97, 100_000])
@@ -51,7 +51,7 @@ def test_chunks_equal_whole_series(fleet, gaussian_detector, chunk_steps, settin
 
 def test_chunks_equal_whole_series_for_a_torch_model(fleet):
     gen = DiffusionGenerator(d_model=16, n_layers=1, n_heads=2, timesteps=20, sampling_steps=5, epochs=2)
-    detector = AnomalyDetector(gen, window=12, threshold="quantile", quantile=0.9, smoothing=2).fit(fleet["P-1"].head(300))
+    detector = AnomalyDetector(generator=gen, window=12, threshold="quantile", quantile=0.9, smoothing=2).fit(fleet["P-1"].head(300))
     series = fleet["P-3"].head(200)
     assert_same_detection(detector.detect(series), score_history(detector, series, chunk_steps=45))
 

@@ -7,8 +7,8 @@ import json
 from typer.testing import CliRunner
 
 from geniot.cli.main import app
-from geniot.core.base import BaseGenerator
 from geniot.data.store import SensorStore
+from geniot.models.loading import load_generator
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def test_fleet_train_simulated_writes_one_model_per_asset(tmp_path):
     assert index["model"] == "vae" and set(index["assets"]) == {"P-1", "P-2"}
     seeds = {v["seed"] for v in index["assets"].values()}
     assert len(seeds) == 2
-    gen = BaseGenerator.load(out / "P-1")
+    gen = load_generator(out / "P-1")
     assert gen.metadata_["assets"] == ["P-1"] and gen.random_state == index["assets"]["P-1"]["seed"]
 
 

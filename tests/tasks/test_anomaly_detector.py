@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geniot.core.exceptions import ArtifactError, CapabilityError, DataError, NotFittedError
-from geniot.data.series import SensorSeries
+from geniot.data.io import series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.models.gaussian import GaussianBaseline
 from geniot.tasks import AnomalyDetector, group_events
@@ -24,16 +24,16 @@ def plant():
     clean = simulate_plant(PlantConfig(fault_rate=0, **kw))
     faulty = simulate_plant(PlantConfig(fault_rate=10, **kw))
     asset = clean.assets()[0]
-    normal = SensorSeries.from_dataframe(clean.wide(asset).iloc[:HALF])
-    test = SensorSeries.from_dataframe(faulty.wide(asset).iloc[HALF:])
+    normal = series_from_frame(clean.wide(asset).iloc[:HALF])
+    test = series_from_frame(faulty.wide(asset).iloc[HALF:])
     labels = faulty.labels.iloc[HALF:].reset_index(drop=True)
-    return normal, test, labels, SensorSeries.from_dataframe(clean.wide(asset).iloc[HALF:])
+    return normal, test, labels, series_from_frame(clean.wide(asset).iloc[HALF:])
 
 
 @pytest.fixture(scope="module")
 def detector(plant):
     normal = plant[0]
-    return AnomalyDetector(GaussianBaseline(), window=8).fit(normal)
+    return AnomalyDetector(generator=GaussianBaseline(), window=8).fit(normal)
 
 
 def _episodes(labels):
@@ -98,8 +98,8 @@ def test_streaming_equals_batch_and_is_bounded(plant, detector):
 
 def test_smoothing_and_centre_alignment(plant):
     normal, test, _, _ = plant
-    det = AnomalyDetector(GaussianBaseline(), window=8, smoothing=5, align="center").fit(normal)
-    raw = AnomalyDetector(GaussianBaseline(), window=8).fit(normal)
+    det = AnomalyDetector(generator=GaussianBaseline(), window=8, smoothing=5, align="center").fit(normal)
+    raw = AnomalyDetector(generator=GaussianBaseline(), window=8).fit(normal)
     s_raw = raw.anomaly_score(test)
     s = det.anomaly_score(test)
     # centred: step i takes window i - 4; smoothed over 5 windows
@@ -108,7 +108,7 @@ def test_smoothing_and_centre_alignment(plant):
     assert s[k] == pytest.approx(np.mean(win[k - 4 - 4 : k - 4 + 1]))
     scorer = det.stream()
     with pytest.raises(DataError):
-        AnomalyDetector(GaussianBaseline(), align="middle").fit(normal)
+        AnomalyDetector(generator=GaussianBaseline(), align="middle").fit(normal)
     assert scorer.window == 8
 
 
@@ -140,12 +140,12 @@ def test_bad_inputs_and_capabilities(plant, detector):
     with pytest.raises(DataError, match="fewer than the model's window"):
         detector.detect(test.values[:5])
     with pytest.raises(NotFittedError):
-        AnomalyDetector(GaussianBaseline()).detect(test)
+        AnomalyDetector(generator=GaussianBaseline()).detect(test)
     pytest.importorskip("torch")
     from geniot.models.gan import WGANGenerator
 
     with pytest.raises(CapabilityError, match="no likelihood"):
-        AnomalyDetector(WGANGenerator())
+        AnomalyDetector(generator=WGANGenerator()).validate()
 
 
 def test_group_events_merges_and_filters():
@@ -178,8 +178,8 @@ def test_debounce_fills_short_gaps_and_drops_short_runs():
 
 def test_min_event_steps_cleans_detect_flags(plant):
     normal, test, _, _ = plant
-    raw = AnomalyDetector(GaussianBaseline(), window=8).fit(normal).detect(test)
-    clean = AnomalyDetector(GaussianBaseline(), window=8, min_event_steps=20).fit(normal).detect(test)
+    raw = AnomalyDetector(generator=GaussianBaseline(), window=8).fit(normal).detect(test)
+    clean = AnomalyDetector(generator=GaussianBaseline(), window=8, min_event_steps=20).fit(normal).detect(test)
     assert clean.flags.sum() < raw.flags.sum()
     assert all(e.n_steps >= 20 for e in clean.events)
     assert not (clean.flags & ~raw.flags).any()
@@ -188,15 +188,14 @@ def test_min_event_steps_cleans_detect_flags(plant):
 def test_given_operating_conditions_are_scored_as_conditions_and_never_named():
     """``given`` channels are conditions: the score is -log p(rest | given), and attribution never
     names them; a window whose other sensors break their relation to the given one is flagged."""
-    from geniot.data.series import SensorSeries
     from geniot.data.simulate import PlantConfig, simulate_plant
     from geniot.models import GaussianBaseline
     from geniot.tasks import AnomalyDetector
 
     plant = simulate_plant(PlantConfig(n_assets=1, days=2, seed=5, fault_rate=0, drop_rate=0, outage_rate=0))
-    series = SensorSeries.from_dataframe(plant.wide(plant.assets()[0]))
-    det = AnomalyDetector(GaussianBaseline(), window=8, given=["speed_rpm"]).fit(series.head(1440))
-    joint = AnomalyDetector(GaussianBaseline(), window=8).fit(series.head(1440))
+    series = series_from_frame(plant.wide(plant.assets()[0]))
+    det = AnomalyDetector(generator=GaussianBaseline(), window=8, given=["speed_rpm"]).fit(series.head(1440))
+    joint = AnomalyDetector(generator=GaussianBaseline(), window=8).fit(series.head(1440))
     w = np.stack([series.values[i : i + 8] for i in range(1500, 1600, 10)])
     # -log p(rest | speed) = -log p(all) + log p(speed): checked against the joint model's own scores
     only_speed = np.where(np.arange(w.shape[2]) == series.channels.index("speed_rpm"), w, np.nan)

@@ -27,7 +27,7 @@ def _series(n=1200, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     X = _series()
-    return GapImputer(GaussianBaseline(), window=WINDOW).fit(X[:800]).generator_
+    return GapImputer(generator=GaussianBaseline(), window=WINDOW).fit(X[:800]).generator_
 
 
 def _with_gaps(X, rate, seed):
@@ -42,7 +42,7 @@ def _with_gaps(X, rate, seed):
 def test_observed_values_are_kept_bit_for_bit(fitted, rate, seed, n, draws):
     Xm = _with_gaps(_series(n, seed), rate, seed)
     Xm[0] = 0.1  # no all-NaN column
-    imputer = GapImputer(fitted, prefit=True, n_draws=draws, random_state=seed)
+    imputer = GapImputer(generator=fitted, prefit=True, n_draws=draws, random_state=seed)
     filled, lower, upper = imputer.transform(Xm, return_interval=True)
     seen = ~np.isnan(Xm)
     assert np.array_equal(filled[seen], Xm[seen])
@@ -69,7 +69,7 @@ def test_point_mean_equals_gaussian_conditional_expectation(fitted):
     X = _series(10 * WINDOW, seed=3)
     Xm = _with_gaps(X, 0.3, seed=4)
     Xm[5 * WINDOW + 2 : 5 * WINDOW + 9, :] = np.nan  # a whole-row outage
-    imputer = GapImputer(fitted, prefit=True, stride=WINDOW, point="mean")
+    imputer = GapImputer(generator=fitted, prefit=True, stride=WINDOW, point="mean")
     filled = imputer.transform(Xm)
     windows = Xm.reshape(10, WINDOW, 3)
     expected = _closed_form(fitted, windows, ~np.isnan(windows)).reshape(-1, 3)
@@ -79,7 +79,7 @@ def test_point_mean_equals_gaussian_conditional_expectation(fitted):
 def test_single_draw_equals_the_generators_imputation(fitted):
     X = _series(6 * WINDOW, seed=5)
     Xm = _with_gaps(X, 0.25, seed=6)
-    filled = GapImputer(fitted, prefit=True, stride=WINDOW, random_state=11).transform(Xm)
+    filled = GapImputer(generator=fitted, prefit=True, stride=WINDOW, random_state=11).transform(Xm)
     windows = Xm.reshape(6, WINDOW, 3)
     draw = fitted.impute(windows, ~np.isnan(windows), random_state=11)[0].reshape(-1, 3)
     np.testing.assert_array_equal(filled, draw)
@@ -90,11 +90,11 @@ def test_median_and_interval_are_calibrated_on_data_from_the_model(fitted):
     truth = fitted.sample(40, random_state=1).reshape(-1, 3)
     Xm = _with_gaps(truth, 0.3, seed=2)
     gaps = np.isnan(Xm)
-    imputer = GapImputer(fitted, prefit=True, n_draws=40, interval=0.8, random_state=3)
+    imputer = GapImputer(generator=fitted, prefit=True, n_draws=40, interval=0.8, random_state=3)
     filled, lower, upper = imputer.transform(Xm, return_interval=True)
     coverage = ((truth >= lower) & (truth <= upper))[gaps].mean()
     assert 0.72 < coverage < 0.88
-    exact = GapImputer(fitted, prefit=True, point="mean").transform(Xm)
+    exact = GapImputer(generator=fitted, prefit=True, point="mean").transform(Xm)
     spread = np.abs(exact - truth)[gaps].mean()
     # 80 pooled draws (two overlapping windows) put the median well inside the noise
     assert np.abs(filled - exact)[gaps].mean() < 0.4 * spread
@@ -104,7 +104,7 @@ def test_long_block_gap_is_filled_close_to_the_signal(fitted):
     X = _series(600, seed=7)
     Xm = X.copy()
     Xm[300:330, 1] = np.nan  # a 30-step outage of one sensor, longer than the window
-    filled = GapImputer(fitted, prefit=True, n_draws=5).transform(Xm)
+    filled = GapImputer(generator=fitted, prefit=True, n_draws=5).transform(Xm)
     err = np.abs(filled[300:330, 1] - X[300:330, 1]).mean()
     assert err < 0.2  # the other channels carry the shared sine; noise sd is 0.1
     naive = np.abs(np.nanmean(Xm[:, 1]) - X[300:330, 1]).mean()
@@ -116,13 +116,13 @@ def test_series_type_is_kept(fitted):
 
     X = _with_gaps(_series(100, 1), 0.2, 1)
     s = SensorSeries(timestamps=None, values=X, channels=("a", "b", "c"))
-    out = GapImputer(fitted, prefit=True).transform(s)
+    out = GapImputer(generator=fitted, prefit=True).transform(s)
     assert isinstance(out, SensorSeries) and out.channels == s.channels
     assert not np.isnan(out.values).any()
 
 
 def test_bad_inputs_name_the_problem(fitted):
-    imputer = GapImputer(fitted, prefit=True)
+    imputer = GapImputer(generator=fitted, prefit=True)
     X = _series(100)
     dead = X.copy()
     dead[:, 2] = np.nan
@@ -137,18 +137,17 @@ def test_bad_inputs_name_the_problem(fitted):
     with pytest.raises(DataError, match="row 8"):
         imputer.transform(inf)
     with pytest.raises(DataError, match="stride"):
-        GapImputer(fitted, prefit=True, stride=WINDOW + 1).transform(_with_gaps(X, 0.1, 0))
+        GapImputer(generator=fitted, prefit=True, stride=WINDOW + 1).transform(_with_gaps(X, 0.1, 0))
 
 
 def test_wrong_channel_names_are_named():
     from geniot.data.series import SensorSeries
 
     X = _series(200)
-    model = GaussianBaseline().fit(np.stack([X[i : i + WINDOW] for i in range(0, 150, 3)]))
-    model.metadata_ = {"channels": ["a", "b", "c"]}
+    model = GaussianBaseline().fit(np.stack([X[i : i + WINDOW] for i in range(0, 150, 3)]), channels=["a", "b", "c"])
     s = SensorSeries(timestamps=None, values=X, channels=("a", "b", "temp"))
     with pytest.raises(DataError, match=r"missing \['c'\].*unexpected \['temp'\]"):
-        GapImputer(model, prefit=True).transform(s)
+        GapImputer(generator=model, prefit=True).transform(s)
 
 
 def test_generator_without_imputation_is_refused():
@@ -156,19 +155,19 @@ def test_generator_without_imputation_is_refused():
     from geniot.models.gan import WGANGenerator
 
     with pytest.raises(CapabilityError, match="cannot fill gaps"):
-        GapImputer(WGANGenerator(epochs=1), prefit=True)
+        GapImputer(generator=WGANGenerator(epochs=1), prefit=True).fit()
     with pytest.raises(CapabilityError):
-        GapImputer(WGANGenerator(epochs=1)).fit(np.zeros((10, WINDOW, 2)))
+        GapImputer(generator=WGANGenerator(epochs=1)).fit(np.zeros((10, WINDOW, 2)))
 
 
 def test_unfitted_imputer_says_so():
     with pytest.raises(NotFittedError):
-        GapImputer(GaussianBaseline()).transform(_series(50))
+        GapImputer(generator=GaussianBaseline()).transform(_series(50))
 
 
 def test_fit_from_a_series_then_fill():
     X = _series(400)
-    imputer = GapImputer(GaussianBaseline(), window=WINDOW).fit(X)
+    imputer = GapImputer(generator=GaussianBaseline(), window=WINDOW).fit(X)
     assert imputer.generator_.n_steps_ == WINDOW
     assert imputer.generator is not imputer.generator_  # the given generator is cloned, not changed
     assert not imputer.generator.is_fitted

@@ -8,13 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from geniot.cli.main import app
-from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import CapabilityError, DataError
-from geniot.data.io import read_table
-from geniot.data.series import SensorSeries
+from geniot.data.io import read_table, series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.metrics.long_series import concatenate_windows, seam_statistic
 from geniot.models.gaussian import GaussianBaseline
+from geniot.models.loading import load_generator
 from geniot.tasks import AnomalyDetector
 from geniot.tasks.long_synthesis import check_can_continue, continue_series, fault_episodes
 from geniot.workflows.datasets import windows_from_file
@@ -40,7 +39,7 @@ def plant_files(tmp_path_factory):
     faulty.write(data, layout="long")
     faulty.labels.to_csv(labels, index=False)
     # The real normal data: the stretches between the labelled faults.
-    values = SensorSeries.from_dataframe(faulty.wide("P-1")).values
+    values = series_from_frame(faulty.wide("P-1")).values
     normal, prev = [], 0
     for _, lo, hi in fault_episodes(faulty.labels["fault"].reset_index(drop=True)):
         if lo - prev > 40:
@@ -56,7 +55,7 @@ def model(plant_files, tmp_path_factory):
     windows = windows_from_file(data, WINDOW, labels=labels)  # fault rows out, faults learned
     out = tmp_path_factory.mktemp("model") / "m"
     train_and_save(windows, GaussianBaseline(), out, window=WINDOW)
-    return BaseGenerator.load(out)
+    return load_generator(out)
 
 
 def test_training_record_has_clock_and_layout(model):
@@ -126,7 +125,7 @@ def test_fault_placed_where_asked_and_flagged(model, plant_files, tmp_path):
     flow = channels.index("flow_m3h")
     assert x[inside.to_numpy(), flow].mean() < y[inside.to_numpy(), flow].mean()  # cavitation breaks the flow
     # A detector trained on real normal data flags the synthetic fault and little else.
-    detector = AnomalyDetector(GaussianBaseline(), window=8).fit(normal)
+    detector = AnomalyDetector(generator=GaussianBaseline(), window=8).fit(normal)
     flags = detector.detect(x).flags
     assert flags[inside.to_numpy()].mean() > 0.5
     assert flags[~inside.to_numpy()].mean() < 0.1

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from geniot.cli.main import app
 from geniot.core.exceptions import CapabilityError, DataError
-from geniot.data.series import SensorSeries
+from geniot.data.io import series_from_frame
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.data.windows import make_windows
 from geniot.models.gaussian import GaussianBaseline
@@ -18,11 +18,11 @@ from geniot.tasks.twin import Forecaster, WhatIf
 @pytest.fixture(scope="module")
 def pump():
     plant = simulate_plant(PlantConfig(n_assets=1, days=3, seed=2, fault_rate=0, degrading_fraction=0, drop_rate=0, outage_rate=0))
-    return SensorSeries.from_dataframe(plant.wide(plant.assets()[0]))
+    return series_from_frame(plant.wide(plant.assets()[0]))
 
 
 def test_whatif_follows_the_pump_physics(pump):
-    twin = WhatIf(GaussianBaseline(), window=24).fit(pump, control="speed_rpm")
+    twin = WhatIf(generator=GaussianBaseline(), window=24).fit(pump, control="speed_rpm")
     slow, fast = twin.simulate(1150), twin.simulate(1350)
     names = list(pump.channels)
     for signal in ("flow_m3h", "pressure_bar", "motor_current_a"):  # affinity laws: all rise with speed
@@ -34,7 +34,7 @@ def test_whatif_follows_the_pump_physics(pump):
     with pytest.raises(DataError, match="outside what the model saw"):
         twin.simulate(5000)
     with pytest.raises(DataError, match="not a channel"):
-        WhatIf(GaussianBaseline()).fit(pump, control="rpm")
+        WhatIf(generator=GaussianBaseline()).fit(pump, control="rpm")
 
 
 def test_forecast_has_bands_and_beats_holding_the_last_value(pump):
@@ -42,7 +42,7 @@ def test_forecast_has_bands_and_beats_holding_the_last_value(pump):
     gen = GaussianBaseline().fit(make_windows(values[:3000], 48, 2))
     errors, naive = [], []
     for end in range(3200, 4200, 100):
-        res = Forecaster(gen, horizon=12, n_draws=30).forecast(values[:end])
+        res = Forecaster(generator=gen, horizon=12, n_draws=30).forecast(values[:end])
         truth = values[end : end + 12]
         assert res["median"].shape == (12, values.shape[1])
         assert (res["lower"] <= res["median"] + 1e-9).all() and (res["median"] <= res["upper"] + 1e-9).all()
@@ -51,9 +51,9 @@ def test_forecast_has_bands_and_beats_holding_the_last_value(pump):
         naive.append(np.abs((values[end - 1] - truth) / scale).mean())
     assert np.mean(errors) < np.mean(naive) * 1.2  # at least as good as persistence, within noise
     with pytest.raises(DataError, match="horizon"):
-        Forecaster(gen, horizon=48).forecast(values)
+        Forecaster(generator=gen, horizon=48).forecast(values)
     with pytest.raises(DataError, match="needs the last"):
-        Forecaster(gen, horizon=12).forecast(values[:10])
+        Forecaster(generator=gen, horizon=12).forecast(values[:10])
 
 
 def test_forecast_needs_imputation():
@@ -62,7 +62,7 @@ def test_forecast_needs_imputation():
 
     gan = WGANGenerator(epochs=1).fit(np.random.default_rng(0).normal(size=(32, 8, 2)))
     with pytest.raises(CapabilityError):
-        Forecaster(gan, horizon=2)
+        Forecaster(generator=gan, horizon=2).fit()
 
 
 def test_plan_respects_crew_capacity_and_beats_run_to_failure():

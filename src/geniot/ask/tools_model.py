@@ -12,6 +12,7 @@ from geniot.ask.answer import ToolResult, fmt_number, fmt_range, say
 from geniot.ask.plant import PlantView
 from geniot.ask.timewords import TimeRange
 from geniot.core.exceptions import DataError
+from geniot.core.record import channel_names
 from geniot.data.io import write_frame
 from geniot.tasks import GapImputer
 from geniot.tasks.twin import Forecaster, WhatIf
@@ -45,7 +46,7 @@ def impute(plant: PlantView, *, assets: list[str] | None, signal: str | None, ra
         if n_gaps == 0:
             parts.append(say(lang, f"{asset}: no gaps", f"{asset}: keine Lücken"))
             continue
-        imputer = GapImputer(gen, prefit=True, n_draws=30, interval=0.9, random_state=0)
+        imputer = GapImputer(generator=gen, prefit=True, n_draws=30, interval=0.9, random_state=0)
         filled, lower, upper = imputer.transform(series, return_interval=True)
         frame = filled.to_dataframe()[keep]
         for j in cols:
@@ -110,7 +111,7 @@ def _forecast_one(plant: PlantView, asset: str, signal: str | None, horizon_minu
         if len(windows) < 2 * window:
             raise DataError(f"{asset} has too little {s} history for a {horizon}-minute forecast ({len(windows)} complete windows)")
         gen = build_model("gaussian", seed=0).fit(windows)
-        bands = Forecaster(gen, horizon=n_steps, n_draws=200, random_state=0).forecast(values)
+        bands = Forecaster(generator=gen, horizon=n_steps, n_draws=200, random_state=0).forecast(values)
         times = history.index[-1] + pd.to_timedelta(np.arange(1, n_steps + 1) * step, unit="min")
         med, lo, hi = (bands[k][:, 0] for k in ("median", "lower", "upper"))
         results[s] = {"times": [t.isoformat() for t in times], "median": med.tolist(), "lower": lo.tolist(), "upper": hi.tolist(),
@@ -145,7 +146,7 @@ def _whatif_one(plant: PlantView, asset: str, change: dict | None, lang: str) ->
         raise DataError(f"{asset} has no control signal {control!r} to change; signals: {plant.signals[asset]}")
     control = change["control"]
     series = plant.regular(asset)
-    model = WhatIf(build_model("gaussian", seed=0), window=16, stride=4, n_samples=400, random_state=0).fit(series, control=control)
+    model = WhatIf(generator=build_model("gaussian", seed=0), window=16, stride=4, n_samples=400, random_state=0).fit(series, control=control)
     recent = plant.readings(asset, control, plant.now - timedelta(hours=1), None).dropna()
     now_value = float(recent.mean()) if len(recent) else float(np.nanmean(series.values[:, series.channels.index(control)]))
     target = now_value * (1 + change["percent"] / 100.0) if "percent" in change else float(change["value"])
@@ -233,7 +234,7 @@ def synthesize(plant: PlantView, *, assets: list[str] | None, count: int | None,
     for asset in assets or plant.assets:
         gen = plant.model(asset)
         windows = gen.sample(n, random_state=0)
-        channels = list(gen.metadata_.get("channels") or [f"ch{j}" for j in range(windows.shape[2])])
+        channels = channel_names(gen)
         frame = pd.DataFrame(windows.reshape(-1, windows.shape[2]), columns=channels)
         frame.insert(0, "step", np.tile(np.arange(windows.shape[1]), n))
         frame.insert(0, "window", np.repeat(np.arange(n), windows.shape[1]))

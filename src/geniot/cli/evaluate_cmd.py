@@ -9,15 +9,15 @@ import numpy as np
 import typer
 
 from geniot.cli.progress import console, user_errors
-from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.core.record import channel_names, record_summary
 from geniot.data.io import read_table
+from geniot.models.loading import load_generator
 from geniot.report.html import write_long_report
 from geniot.report.plots import LONG_SET_LABELS, long_series_rows
 from geniot.workflows.datasets import windows_from_file
 from geniot.workflows.evaluation import evaluate as evaluate_windows
 from geniot.workflows.evaluation import evaluate_long, write_evaluation_report
-from geniot.workflows.training import channel_names
 from geniot.workflows.windows_io import read_windows
 
 
@@ -43,11 +43,11 @@ def evaluate(
     columns) gets the long-series metrics beside concatenated windows and a block bootstrap.
     """
     with user_errors():
-        generator = BaseGenerator.load(model) if model is not None else None
+        generator = load_generator(model) if model is not None else None
         if window is None:
             if generator is None:
                 raise DataError("pass --window (steps per window, as in training) or --model")
-            window = int(getattr(generator, "metadata_", {}).get("window", generator.n_steps_))
+            window = int(generator.training_.window or generator.n_steps_)
         if is_long_series(synthetic):
             _evaluate_long(real, synthetic, window=window, generator=generator, asset=asset, seed=seed,
                            context=context, out=out, as_json=as_json)
@@ -59,7 +59,7 @@ def evaluate(
                 f"synthetic channels {synth_channels} differ from the real channels {list(real_set.channels)}",
                 file=str(synthetic),
             )
-        metrics = evaluate_windows(real_set.windows, synth, model=generator, fast=not full, seed=seed)
+        metrics = evaluate_windows(real_set.windows, synth, model=generator, fast=not full, seed=seed, source=real)
         if out is not None:
             write_evaluation_report(
                 out, metrics=metrics, real=real_set.windows, synth=synth, channels=real_set.channels, model=generator
@@ -111,7 +111,7 @@ def _evaluate_long(real, synthetic, *, window, generator, asset, seed, context, 
         model=generator, seed=seed,
     )
     if out is not None:
-        info = None if generator is None else {"model": generator.registry_name, **getattr(generator, "metadata_", {})}
+        info = None if generator is None else {"model": generator.registry_name, **record_summary(generator)}
         write_long_report(out, title="geniot long synthetic series report", metrics=metrics, real=real_series.values,
                           synth=synth_series.values, channel_names=list(real_series.channels), model_info=info)
         console.print(f"wrote {out}")
@@ -168,12 +168,12 @@ def report(
 ) -> None:
     """Sample from a model and write its self-contained HTML report."""
     with user_errors():
-        generator = BaseGenerator.load(artifact)
-        meta = getattr(generator, "metadata_", {})
-        window = int(meta.get("window", generator.n_steps_))
-        real_set = windows_from_file(real, window, asset=(meta.get("assets") or [None])[0] if len(meta.get("assets", [])) == 1 else None)
+        generator = load_generator(artifact)
+        record = generator.training_
+        real_set = windows_from_file(real, int(record.window or generator.n_steps_), asset=record.asset)
         synth = generator.sample(n, random_state=seed)
-        metrics = evaluate_windows(real_set.windows, synth, model=generator, fast=not full, seed=seed)
+        # the memorization check replays the record: the rows, stride and split training used
+        metrics = evaluate_windows(real_set.windows, synth, model=generator, fast=not full, seed=seed, source=real)
         write_evaluation_report(
             out, metrics=metrics, real=real_set.windows, synth=synth, channels=channel_names(generator), model=generator
         )

@@ -37,7 +37,7 @@ def fit(
     seed: int = typer.Option(0, "--seed", help="random seed"),
 ) -> None:
     """Train a fault classifier on windows of the recordings (windows overlap by half)."""
-    from geniot.tasks.faults import FaultClassifier
+    from geniot.predictors.faults import FaultClassifier
 
     with user_errors():
         x, y, names, _ = _windows(data, fs, loads, window, window // 2)
@@ -56,7 +56,7 @@ def predict(
     window: int = typer.Option(2048, "--window", help="samples per window (as in training)"),
 ) -> None:
     """Predict the fault class of every window; prints accuracy against the manifest's labels."""
-    from geniot.tasks.faults import FaultClassifier
+    from geniot.predictors.faults import FaultClassifier
 
     with user_errors():
         clf = FaultClassifier.load(model)

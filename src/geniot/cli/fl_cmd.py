@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from geniot.cli.progress import console, user_errors
@@ -55,6 +56,44 @@ def _plan(model, params, window, rounds, local_epochs, strategy, mu, train_rows,
     )  # fmt: skip
 
 
+def explain_f1(final: dict, anomalous_training: list[str]) -> str | None:
+    """Why a pooled F1 is low, in words, from the counts behind it (None when F1 is 0.5 or more)."""
+    f1, far, mar = (float(final.get(k, float("nan"))) for k in ("f1", "far", "mar"))
+    if not f1 < 0.5:
+        return None
+    tp, fp, fn = (int(final.get(k, 0)) for k in ("tp", "fp", "fn"))
+    if tp + fn == 0:
+        return "F1 is 0: the test rows hold no labelled anomaly, so there is nothing to find; read FAR"
+    why = []
+    if anomalous_training:
+        why.append(f"the training rows, taken as normal, hold labelled anomalies ({'; '.join(anomalous_training)}): "
+                   "the model learns them and the threshold rises above them")  # fmt: skip
+    if mar >= 50:
+        why.append(f"{fn} of {tp + fn} labelled rows stay under the threshold (MAR {mar:.0f}%): labels cover whole episodes, "
+                   "while slow drifts and wear stand out only late in them")  # fmt: skip
+    if far >= 1:
+        why.append(f"{fp} normal test rows are flagged (FAR {far:.1f}%): they differ from the calibration rows "
+                   "(wear, or regime changes the whole-window score counts in every window they lie in)")  # fmt: skip
+    return f"F1 is low ({f1:.2f}): " + "; ".join(why) if why else None
+
+
+def anomalous_training_rows(paths: list[str], train_rows: int | None) -> list[str]:
+    """'site: N of K training rows' for each site file whose labelled anomalies fall in its training rows."""
+    from geniot.data.io import read_labels
+
+    out = []
+    for path in paths:
+        if not Path(path).is_file():
+            continue  # a folder or a store: its labels are read by the site only
+        labels = read_labels(Path(path))
+        if labels is None or "anomaly" not in labels:
+            continue
+        flags = np.asarray(labels["anomaly"], dtype=float)[: train_rows or None] > 0
+        if flags.any():
+            out.append(f"{Path(path).name}: {int(flags.sum())} of {len(flags)} training rows")
+    return out
+
+
 def _round_line(event: dict) -> str:
     parts = [f"round {event['round']}/{event['rounds']}"]
     for key, label in (("train_loss", "train loss"), ("loss", "held-out loss"), ("f1", "F1"), ("far", "FAR %"), ("mar", "MAR %")):
@@ -63,11 +102,14 @@ def _round_line(event: dict) -> str:
     return "  ".join(parts)
 
 
-def _print_summary(final: dict, out: str) -> None:
+def _print_summary(final: dict, out: str, anomalous_training: list[str] | None = None) -> None:
     if "threshold" in final:
         console.print(f"threshold {final['threshold']:.6g}: {final.get('threshold_rule', '')}")
     if "f1" in final:
         console.print(f"pooled over the sites' test rows: F1 {final['f1']:.3f}  FAR {final['far']:.2f}%  MAR {final['mar']:.2f}%")
+        why = explain_f1(final, anomalous_training or [])
+        if why:
+            console.print(f"[yellow]{why}[/yellow]", soft_wrap=True)
     console.print(f"saved the global model to {out} (use it with `geniot detect` / `geniot sample`)")
 
 
@@ -112,6 +154,9 @@ def simulate(
                     train_rows = int(days * 24 * 60 / 2)  # simulator: one reading a minute; first half is normal
                 console.print(f"simulated {sites} pumps, one site each: {folder}")
             plan = _plan(model, params, window, rounds, local_epochs, strategy, mu, train_rows, threshold, risk, dp_clip, dp_noise, seed, out, len(paths), normalize)
+            anomalous = anomalous_training_rows(paths, train_rows)
+            for line in anomalous:
+                console.print(f"[yellow]warning:[/yellow] labelled anomalies in the rows trained on as normal: {line}")
             total = 1 if plan.is_exact else plan.rounds
             with progress_bar(f"federated {plan.model} over {len(paths)} sites") as update:
                 update(0, total)
@@ -125,7 +170,7 @@ def simulate(
                         update(int(event["round"]), total)
 
                 outcome = run_simulation(plan, paths, progress=on_event, verbose=verbose)
-        _print_summary(outcome.final, outcome.out)
+        _print_summary(outcome.final, outcome.out, anomalous)
 
 
 @fl_app.command()

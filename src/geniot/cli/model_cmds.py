@@ -7,10 +7,12 @@ from pathlib import Path
 import typer
 
 from geniot.cli.progress import console, training_progress, user_errors
-from geniot.core.base import BaseGenerator
-from geniot.core.registry import generator_class, generator_names
+from geniot.core.record import channel_names
+from geniot.models.loading import load_generator
+from geniot.models.registry import generator_class, generator_names
+from geniot.tasks import AnomalyDetector
 from geniot.workflows.datasets import windows_from_file
-from geniot.workflows.training import build_model, channel_names, parse_params, train_and_save
+from geniot.workflows.training import build_model, parse_params, train_and_save
 from geniot.workflows.windows_io import training_layout, write_windows
 
 
@@ -37,6 +39,9 @@ def fit(
         None, "--epsilon", help="train with differential privacy (DP-SGD) within this epsilon (torch models, e.g. vae)"
     ),
     delta: float = typer.Option(1e-5, "--delta", help="delta of the DP guarantee (with --epsilon)"),
+    calendar: bool = typer.Option(
+        False, "--calendar", help="learn time of day and day of week as conditions, so `geniot synthesize` keeps daily and weekly cycles"
+    ),
     calibration: float = typer.Option(
         0.2, "--calibration", help="share of the training windows kept out to calibrate an anomaly detector "
         "(blocks across the span; models with a likelihood; 0 = none), so `geniot detect MODEL DATA` needs no --train-rows"
@@ -44,7 +49,9 @@ def fit(
 ) -> None:
     """Train a generative model of the data's sensor windows."""
     with user_errors():
-        windows = windows_from_file(data, window, stride=stride, asset=asset, train_rows=train_rows, labels=labels)
+        windows = windows_from_file(
+            data, window, stride=stride, asset=asset, train_rows=train_rows, labels=labels, calendar=calendar
+        )
         generator = build_model(
             model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed,
             epsilon=epsilon, delta=delta,
@@ -54,18 +61,21 @@ def fit(
             f"({', '.join(windows.channels)})"
         )
         epochs = getattr(generator, "epochs", None) or getattr(getattr(generator, "generator", None), "epochs", 1)
-        with training_progress(f"fit {model}", epochs) as progress:
+        with training_progress(f"fit {model}", epochs, budget_minutes=max_minutes or None) as progress:
             train_and_save(
                 windows, generator, out, window=window, stride=stride, holdout=holdout, progress=progress, train_rows=train_rows,
-                holdout_split_by=holdout_split, calibration=calibration,
+                holdout_split_by=holdout_split, calibration=calibration, labels=labels, seed=seed,
+                budget_minutes=max_minutes or None,
             )
-        cal = generator.metadata_.get("calibration")
-        if cal and "skipped" in cal:
-            console.print(f"[yellow]{cal['skipped']}[/yellow]")
-        elif cal:
+        record = generator.training_
+        if record.calibration_skipped:
+            console.print(f"[yellow]{record.calibration_skipped}[/yellow]")
+        elif record.calibration:
+            detector = AnomalyDetector.load(out)
             console.print(
-                f"anomaly detector calibrated on {cal['windows']} held-out windows ({cal['fraction']:.0%} of the training "
-                f"windows, in blocks across the span): threshold {cal['threshold']:.6g} ({cal['rule']})"
+                f"anomaly detector calibrated on {detector.n_calibration_windows_} held-out windows ({record.calibration:.0%} "
+                f"of the training windows, in blocks across the span): threshold {detector.threshold_.value:.6g} "
+                f"({detector.threshold_.rule})"
             )
         if windows.faults:
             console.print(f"learned faults for `geniot synthesize --fault`: {', '.join(sorted(windows.faults))}")
@@ -98,7 +108,7 @@ def sample(
 ) -> None:
     """Sample synthetic windows in the data's original units."""
     with user_errors():
-        generator = BaseGenerator.load(artifact)
+        generator = load_generator(artifact)
         windows = generator.sample(n, random_state=seed)
         write_windows(windows, out, channel_names(generator), layout=training_layout(generator))  # the training file's layout
         console.print(f"wrote {out} ({windows.shape[0]} windows of {windows.shape[1]} x {windows.shape[2]})")

@@ -8,12 +8,14 @@ from pathlib import Path
 import typer
 
 from geniot.cli.progress import console, user_errors
-from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.core.record import TrainingRecord, channel_names
+from geniot.models.loading import load_generator
 from geniot.privacy.audit import audit_privacy
 from geniot.privacy.audit_report import write_audit_report
 from geniot.workflows.datasets import describe_holdout, holdout_split, windows_from_file
 from geniot.workflows.evaluation import complete_windows
+from geniot.workflows.training import replay_training_windows
 from geniot.workflows.windows_io import read_windows
 
 
@@ -58,33 +60,41 @@ def audit(
 ) -> None:
     """Privacy audit: membership-inference AUC, DCR and NNDR against held-out real windows."""
     with user_errors():
-        generator = BaseGenerator.load(model) if model is not None else None
-        meta = getattr(generator, "metadata_", {}) if generator is not None else {}
-        win = int(window or meta.get("window") or (generator.n_steps_ if generator is not None else 24))
+        generator = load_generator(model) if model is not None else None
+        record = generator.training_ if generator is not None else TrainingRecord()
+        win = int(window or record.window or (generator.n_steps_ if generator is not None else 24))
         if holdout is not None and holdout_fraction is not None:
             raise DataError("give either --holdout or --holdout-fraction, not both")
-        if holdout is None and holdout_fraction is None and float(meta.get("holdout", 0.0)) > 0:
-            holdout_fraction = float(meta["holdout"])
-        step = int(stride or meta.get("stride") or 1)
-        real_set = windows_from_file(real, win, stride=step, asset=asset, train_rows=meta.get("train_rows"))
-        if holdout is not None:
-            train = real_set.windows
-            unseen = windows_from_file(holdout, win, stride=step, asset=asset).windows
-        elif holdout_fraction is not None:
-            if not 0.0 < holdout_fraction < 1.0:
-                raise DataError(f"--holdout-fraction must be between 0 and 1, got {holdout_fraction}")
-            # The split the model was fitted with (blocks by default; time for older models).
-            split = meta.get("holdout_split", "time") if float(meta.get("holdout", 0.0)) > 0 else "time"
-            train, unseen = holdout_split(real_set.windows, holdout_fraction, split)
+        step = int(stride or record.stride or 1)
+        replay = generator is not None and holdout is None and holdout_fraction is None and record.holdout > 0
+        if replay and (window in (None, record.window)) and (stride in (None, record.stride)):
+            # the windows training saw and the ones it held out, cut as the record says
+            split = replay_training_windows(generator, real, asset=asset)
+            train, unseen = split.fit, split.holdout
+            channels = channel_names(generator)
         else:
-            raise DataError(
-                "the audit needs real windows the generator never saw: pass --holdout FILE, or "
-                "--holdout-fraction F if the model was fitted with `geniot fit --holdout F`"
-            )
+            if replay:
+                holdout_fraction = record.holdout
+            real_set = windows_from_file(real, win, stride=step, asset=asset, train_rows=record.train_rows)
+            channels = list(real_set.channels)
+            if holdout is not None:
+                train = real_set.windows
+                unseen = windows_from_file(holdout, win, stride=step, asset=asset).windows
+            elif holdout_fraction is not None:
+                if not 0.0 < holdout_fraction < 1.0:
+                    raise DataError(f"--holdout-fraction must be between 0 and 1, got {holdout_fraction}")
+                # The split the model was fitted with (blocks by default; time for older models).
+                split_by = record.holdout_split if record.holdout > 0 else "time"
+                train, unseen = holdout_split(real_set.windows, holdout_fraction, split_by)
+            else:
+                raise DataError(
+                    "the audit needs real windows the generator never saw: pass --holdout FILE, or "
+                    "--holdout-fraction F if the model was fitted with `geniot fit --holdout F`"
+                )
         synth, synth_channels = read_windows(synthetic)
-        if synth_channels is not None and list(synth_channels) != list(real_set.channels):
+        if synth_channels is not None and list(synth_channels) != list(channels):
             raise DataError(
-                f"synthetic channels {synth_channels} differ from the real channels {list(real_set.channels)}",
+                f"synthetic channels {synth_channels} differ from the real channels {list(channels)}",
                 file=str(synthetic),
             )
         if synth.shape[1] != win:
@@ -103,7 +113,7 @@ def audit(
             out.write_text(json.dumps(result, indent=2))
             console.print(f"wrote {out}")
         if report is not None:
-            info = {"real": str(real), "synthetic": str(synthetic), "holdout": str(holdout or (describe_holdout(meta) if meta.get("holdout") else f"last {holdout_fraction:.0%} of REAL")),
+            info = {"real": str(real), "synthetic": str(synthetic), "holdout": str(holdout or (describe_holdout(record.to_json()) if record.holdout else f"last {holdout_fraction:.0%} of REAL")),
                     "window": win}
             if privacy is not None:
                 info["DP training"] = privacy

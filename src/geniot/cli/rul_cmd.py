@@ -98,7 +98,7 @@ def fit(
     seed: int = typer.Option(0, "--seed", help="random seed"),
 ) -> None:
     """Train a RUL estimator (1-D CNN with 10/50/90% quantiles); every choice is printed."""
-    from geniot.tasks.rul import RULEstimator
+    from geniot.predictors.rul import RULEstimator
 
     with user_errors():
         meta = {k: v for k, v in {"unit_column": unit_column, "time_column": time_column, "interval": interval,
@@ -180,7 +180,7 @@ def predict(
                                                             "and interval coverage, uncapped and capped"),
 ) -> None:
     """Predict remaining useful life per unit, with a 10-90% interval."""
-    from geniot.tasks.rul import RULEstimator
+    from geniot.predictors.rul import RULEstimator
 
     with user_errors():
         est = RULEstimator.load(model)

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from geniot.cli.progress import console, progress_bar, user_errors
-from geniot.data.simulate import PlantConfig, simulate_plant
+from geniot.data.simulate import PlantConfig, simulate_attacked, simulate_plant
 
 
 def simulate(
@@ -28,6 +28,10 @@ def simulate(
     per_signal: bool = typer.Option(False, "--per-signal", help="with --mqtt: one message per value on <site>/<area>/<asset>/<signal>"),
     site: str = typer.Option("plant", "--site", help="with --mqtt: first topic level"),
     area: str = typer.Option("pumps", "--area", help="with --mqtt: second topic level"),
+    attacks: str | None = typer.Option(None, "--attacks", help="attack the data channel: comma-separated fdi,replay,flood,silence,spoof,stale; --out becomes a message log (long, with message, topic, publisher, received_at, payload_bytes) and --labels one row per attack and fault episode"),
+    attacks_per_type: int = typer.Option(1, "--attacks-per-type", help="with --attacks: episodes of each attack type per asset"),
+    normal_out: Path | None = typer.Option(None, "--normal-out", help="with --attacks: also write a clean message log of the same pumps before the attacked days (no fault episodes), to fit `geniot security fit` on"),
+    history_days: float | None = typer.Option(None, "--history-days", help="with --normal-out: days of clean history (default: --days)"),
 ) -> None:
     """Simulate a fleet of pumps with regimes, degradation, faults and dropped readings."""
     with user_errors():
@@ -43,7 +47,17 @@ def simulate(
                 target = MQTTTarget.from_url(mqtt, ca_file=mqtt_ca, cert_file=mqtt_cert, key_file=mqtt_key, username=mqtt_user)
             except MQTTConfigError as exc:
                 raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
-        plant = simulate_plant(PlantConfig(n_assets=assets, days=days, interval_s=interval, seed=seed))
+        config = PlantConfig(n_assets=assets, days=days, interval_s=interval, seed=seed)
+        if attacks is not None:
+            if mqtt is not None:
+                raise typer.BadParameter("--attacks writes a message log to --out; publishing attacks live is not supported yet", param_hint="--attacks")
+            if layout != "long":
+                raise typer.BadParameter("a message log is long (one row per reading); drop --layout wide", param_hint="--layout")
+            _simulate_attacks(config, attacks, out, labels, normal_out, history_days, attacks_per_type, site, area)
+            return
+        if normal_out is not None or history_days is not None:
+            raise typer.BadParameter("--normal-out and --history-days go with --attacks")
+        plant = simulate_plant(config)
         if target is not None:
             from geniot.ingest.mqtt_target import MQTTConfigError, MQTTConnectError
             from geniot.ingest.publish import publish_wide
@@ -71,3 +85,38 @@ def simulate(
             else:
                 plant.labels.to_csv(labels, index=False)
             console.print(f"wrote {labels} (labels)")
+
+
+def _simulate_attacks(config, attacks, out, labels, normal_out, history_days, per_type, site, area) -> None:
+    """The attacked message log, its labels and (optionally) the clean history before it."""
+    from geniot.data.sim_attacks import parse_attacks
+
+    if out is None or out.suffix.lower() not in (".csv", ".parquet"):
+        raise typer.BadParameter("--attacks writes a .csv or .parquet message log; pass --out FILE.csv", param_hint="--out")
+    if per_type < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--attacks-per-type")
+    kinds = parse_attacks(attacks)
+    history = (config.days if history_days is None else history_days) if normal_out is not None else 0.0
+    with progress_bar("simulate") as update:
+        update(0, 1)
+        _, attacked, normal = simulate_attacked(config, kinds, history_days=history, per_type=per_type, site=site, area=area)
+        update(1, 1)
+    _write_table(attacked.messages, out)
+    n_msg = attacked.messages["message"].nunique()
+    console.print(f"wrote {out} (message log: {len(attacked.messages)} readings in {n_msg} messages, {config.n_assets} assets; "
+                  f"{len(attacked.episodes)} attack episodes: {', '.join(kinds)})")  # fmt: skip
+    if normal is not None:
+        _write_table(normal.messages, normal_out)
+        console.print(f"wrote {normal_out} (clean message log, {history:g} days before the attacks, without fault episodes)")
+    if labels is not None:
+        _write_table(attacked.labels, labels)
+        n_faults = int((attacked.labels["kind"] == "fault").sum())
+        console.print(f"wrote {labels} ({len(attacked.labels) - n_faults} attack and {n_faults} fault episodes: asset, kind, type, signal, mode, start, end)")
+
+
+def _write_table(frame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)

@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from geniot.cli.progress import console, user_errors
-from geniot.core.base import BaseGenerator
+from geniot.cli.progress import console, progress_bar, user_errors
 from geniot.core.exceptions import DataError
+from geniot.core.record import channel_names
 from geniot.data.io import write_frame
+from geniot.models.loading import load_generator
 from geniot.workflows.synthesis import (
     FaultRequest,
     asset_names,
@@ -20,18 +21,18 @@ from geniot.workflows.synthesis import (
     parse_time,
     profiles_from_files,
     training_file_layout,
+    wide_frames,
     write_synthesis,
 )
 from geniot.workflows.synthesis import (
     synthesize as synthesize_series,
 )
-from geniot.workflows.training import channel_names
 
 
 def synthesize(
     artifact: Path = typer.Argument(..., help="artifact folder written by `geniot fit`"),
     duration: str = typer.Option(..., "--duration", help="how long, e.g. 30d, 12h, 2w"),
-    out: Path = typer.Option(..., "--out", help="file to write (.csv or .parquet)"),
+    out: Path | None = typer.Option(None, "--out", help="file to write (.csv or .parquet); or --mqtt"),
     start: str | None = typer.Option(None, "--start", help="first timestamp (default: one interval after the training data)"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     interval: str | None = typer.Option(None, "--interval", help="sampling interval if the model has none on record, e.g. 1h"),
@@ -42,10 +43,29 @@ def synthesize(
     fault_data: Path | None = typer.Option(None, "--fault-data", help="real data the faults are learned from (default: the training file)"),
     labels: Path | None = typer.Option(None, "--labels", help="write per-row labels (anomaly, fault) here"),
     context: int | None = typer.Option(None, "--context", help="steps of the series shown to each new stretch (default: half the window)"),
+    mqtt: str | None = typer.Option(None, "--mqtt", help="replay the synthetic plant into this broker, e.g. mqtt://127.0.0.1:1883 or mqtts://sensor@host:8883"),
+    mqtt_ca: Path | None = typer.Option(None, "--mqtt-ca", help="with --mqtt: CA certificate (PEM) for mqtts://"),
+    mqtt_cert: Path | None = typer.Option(None, "--mqtt-cert", help="with --mqtt: client certificate (PEM)"),
+    mqtt_key: Path | None = typer.Option(None, "--mqtt-key", help="with --mqtt: key of the client certificate (PEM)"),
+    mqtt_user: str | None = typer.Option(None, "--mqtt-user", help="with --mqtt: user name; the password comes from GENIOT_MQTT_PASSWORD"),
+    rate: float | None = typer.Option(None, "--rate", help="with --mqtt: rows per second per asset, stamped now (default: all at once, history ending now)"),
+    per_signal: bool = typer.Option(False, "--per-signal", help="with --mqtt: one message per value on <site>/<area>/<asset>/<signal>"),
+    site: str = typer.Option("plant", "--site", help="with --mqtt: first topic level"),
+    area: str = typer.Option("pumps", "--area", help="with --mqtt: second topic level"),
 ) -> None:
     """Synthesize a continuous series of any length, stretch by stretch, without seams."""
     with user_errors():
-        model = BaseGenerator.load(artifact)
+        if out is None and mqtt is None:
+            raise typer.BadParameter("pass --out FILE or --mqtt URL")
+        target = None
+        if mqtt is not None:  # checked before any work: a bad URL fails at once
+            from geniot.ingest.mqtt_target import MQTTConfigError, MQTTTarget
+
+            try:
+                target = MQTTTarget.from_url(mqtt, ca_file=mqtt_ca, cert_file=mqtt_cert, key_file=mqtt_key, username=mqtt_user)
+            except MQTTConfigError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
+        model = load_generator(artifact)
         meta = getattr(model, "metadata_", {})
         channels = channel_names(model)
         requests = [FaultRequest.parse(f) for f in fault]
@@ -70,21 +90,41 @@ def synthesize(
             context=context,
             seed=seed,
         )
-        layout = dict(meta.get("layout") or {})
-        if layout.get("error"):
-            console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
-        file_layout, why = training_file_layout(model)
-        if why:
-            console.print(f"[yellow]{why}[/yellow]")
-        frame = write_synthesis(result, out, layout, file_layout)
         for note in result.notes:
             console.print(note)
         n = len(result.timestamps)
-        console.print(
-            f"wrote {out} ({n} steps every {result.interval_s:g} s from {pd.Timestamp(result.timestamps[0])} for "
-            f"{len(result.values)} asset(s), {len(frame)} rows; {len(result.seams)} stretches joined by "
-            f"continuation with {model.registry_name})"
+        what = (
+            f"{n} steps every {result.interval_s:g} s from {pd.Timestamp(result.timestamps[0])} for "
+            f"{len(result.values)} asset(s); {len(result.seams)} stretches joined by continuation with {model.registry_name}"
         )
+        if target is not None:
+            _publish(result, target, site=site, area=area, per_signal=per_signal, rate=rate)
+            console.print(f"published {what} to {target.safe_url}")
+        if out is not None:
+            layout = dict(meta.get("layout") or {})
+            if layout.get("error"):
+                console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
+            file_layout, why = training_file_layout(model)
+            if why:
+                console.print(f"[yellow]{why}[/yellow]")
+            frame = write_synthesis(result, out, layout, file_layout)
+            console.print(f"wrote {out} ({len(frame)} rows: {what})")
         if labels is not None:
             write_frame(result.labels, labels)
             console.print(f"wrote {labels} (labels)")
+
+
+def _publish(result, target, *, site: str, area: str, per_signal: bool, rate: float | None) -> None:
+    """Replay the synthetic plant through the publisher `geniot simulate --mqtt` uses."""
+    from rich.markup import escape
+
+    from geniot.ingest.mqtt_target import MQTTConfigError, MQTTConnectError
+    from geniot.ingest.publish import publish_wide
+
+    try:
+        with progress_bar("publish") as update:
+            sent = publish_wide(target, wide_frames(result), site=site, area=area, per_signal=per_signal, rate=rate, progress=update)
+    except (MQTTConfigError, MQTTConnectError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    console.print(f"published {sent} messages")

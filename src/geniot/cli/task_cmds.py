@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from geniot.cli.progress import console, user_errors
+from geniot.cli.hints import with_hint
+from geniot.cli.progress import console, user_errors, working
 from geniot.core.exceptions import DataError
 from geniot.data.io import read_labels
 from geniot.report import detection_figure, imputation_figure, write_figure_report
 from geniot.workflows.detection import DetectionSettings, detect_file, write_scores
+from geniot.workflows.events_io import write_events
 from geniot.workflows.gap_filling import fill_file, write_filled
 
 
@@ -25,10 +27,15 @@ def impute(
     stride: int | None = typer.Option(None, "--stride", help="steps between covering windows (default half a window)"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     report: Path | None = typer.Option(None, "--report", help="also write an HTML report of the filled gaps"),
+    method: str = typer.Option("auto", "--method", help="auto (best on held-out gaps like the file's), model, gaussian or linear"),
 ) -> None:
     """Fill the gaps of a data file; observed values are kept exactly."""
     with user_errors():
-        results, layout = fill_file(artifact, data, n_draws=draws, interval=interval, stride=stride, seed=seed)
+        with working(f"filling the gaps of {data}"):
+            results, layout = fill_file(artifact, data, n_draws=draws, interval=interval, stride=stride, seed=seed, method=method)
+        for asset, r in results.items():
+            if r.selection is not None and r.selection.kinds:
+                console.print(f"{asset}: {r.selection.reason}")
         write_filled(results, layout, out, data=data, with_interval=draws > 1)
         total = sum(r.n_filled for r in results.values())
         console.print(f"filled {total} missing values in {len(results)} series; wrote {out} ({layout} layout)")
@@ -67,16 +74,20 @@ def detect(
     asset: str | None = typer.Option(None, "--asset", help="score one asset of a multi-asset file"),
     save_detector: Path | None = typer.Option(None, "--save-detector", help="save the calibrated detector to this folder"),
     report: Path | None = typer.Option(None, "--report", help="also write an HTML report (scores, threshold, events)"),
+    events_out: Path | None = typer.Option(None, "--events", help="also write the events (JSON: id asset@start, start/end/peak, sensors)"),
 ) -> None:
     """Anomaly score, flag and top sensors for every row of a data file."""
     with user_errors():
         settings = DetectionSettings(threshold=_threshold(threshold), risk=risk, smoothing=smoothing, align=align)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            detector, results = detect_file(artifact, data, train_rows=train_rows, normal=normal, asset=asset, settings=settings)
+            with working(f"scoring {data}"):
+                detector, results = detect_file(artifact, data, train_rows=train_rows, normal=normal, asset=asset, settings=settings)
         for w in caught:
-            console.print(f"[yellow]warning:[/yellow] {w.message}")
+            console.print(f"[yellow]warning:[/yellow] {with_hint(w.message)}")
         write_scores(results, out)
+        if events_out is not None:
+            write_events(results, events_out)
         console.print(f"threshold {detector.threshold_.value:.6g}: {detector.threshold_.rule}")
         for name, (series, det) in results.items():
             console.print(f"{name}: {int(det.flags.sum())} of {series.n_steps} rows flagged, {len(det.events)} event(s)")

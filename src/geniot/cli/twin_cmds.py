@@ -9,9 +9,9 @@ import pandas as pd
 import typer
 
 from geniot.cli.progress import console, training_progress, user_errors
-from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.data.io import read_series, write_frame
+from geniot.models.loading import load_generator
 from geniot.report import forecast_figure, plan_figure, whatif_figure, write_figure_report
 from geniot.workflows.gap_filling import in_model_order
 from geniot.workflows.training import build_model, channel_names
@@ -32,9 +32,9 @@ def forecast(
     from geniot.tasks.twin import Forecaster
 
     with user_errors():
-        gen = BaseGenerator.load(artifact)
+        gen = load_generator(artifact)
         series = in_model_order(read_series(data, asset=asset), gen)
-        res = Forecaster(gen, horizon=horizon, n_draws=draws, interval=interval, random_state=seed).forecast(series)
+        res = Forecaster(generator=gen, horizon=horizon, n_draws=draws, interval=interval, random_state=seed).forecast(series)
         names = channel_names(gen)
         ts = series.timestamps
         future = None
@@ -67,6 +67,7 @@ def whatif(
     asset: str | None = typer.Option(None, "--asset", help="asset of a multi-asset file"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     report: Path | None = typer.Option(None, "--report", help="also write an HTML report with the scenarios"),
+    exogenous: list[str] | None = typer.Option(None, "--exogenous", help="signal set by the surroundings, held as given (repeat; 'none' for none; default: found by name, e.g. ambient_*)"),
 ) -> None:
     """Simulate the machine with the control held at chosen values (conditional generation)."""
     from geniot.tasks.twin import WhatIf
@@ -75,7 +76,11 @@ def whatif(
         series = read_series(data, asset=asset)
         gen = build_model(model, max_minutes=max_minutes, seed=seed)
         with training_progress(f"fit {model}", getattr(gen, "epochs", 1)) as progress:
-            twin = WhatIf(gen, window=window, n_samples=samples, random_state=seed).fit(series, control=control, progress=progress)
+            declared = None if not exogenous else [e for e in exogenous if e.lower() != "none"]
+            twin = WhatIf(generator=gen, window=window, n_samples=samples, exogenous=declared, random_state=seed).fit(series, control=control, progress=progress)
+        if twin.exogenous_:
+            how = "declared" if declared is not None else "found by name"
+            console.print(f"held as given, drawn from the history and not moved by {control} ({how}): {', '.join(twin.exogenous_)}")
         results, frames = {}, []
         for v in values:
             res = twin.simulate(v)

@@ -1,4 +1,6 @@
-"""L0: contracts shared by every layer (numpy/pandas/pydantic only, never torch or duckdb)."""
+"""L0: contracts shared by every layer (numpy/pandas/pydantic only, never torch or duckdb).
+
+The generator name table and loading by name live in the models layer (``geniot.models``)."""
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import (
@@ -8,12 +10,6 @@ from geniot.core.exceptions import (
     GeniotError,
     MissingExtraError,
     NotFittedError,
-)
-from geniot.core.registry import (
-    build_generator,
-    generator_class,
-    generator_names,
-    register_generator,
 )
 from geniot.core.tags import GeneratorTags
 
@@ -26,8 +22,4 @@ __all__ = [
     "GeniotError",
     "MissingExtraError",
     "NotFittedError",
-    "build_generator",
-    "generator_class",
-    "generator_names",
-    "register_generator",
 ]

@@ -2,15 +2,15 @@
 
     fit(X, *, mask=None, conditions=None) -> self
     sample(n_samples, *, conditions=None, random_state=None) -> (n, t, c)
-    impute(X, mask, *, n_draws=1, random_state=None) -> (n_draws, n, t, c)
+    impute(X, mask, *, n_draws=1, random_state=None, conditions=None) -> (n_draws, n, t, c)
     score_samples(X, *, mask=None) -> (n,)      higher = more typical
-    save(path) / load(path)
+    save(path) / geniot.models.load_generator(path)
 
 Windows are channel-last float arrays in the data's own units; every model scales inside.
 Persistence is a folder: ``spec.json`` (registry name, params, version), ``state.json``
 (fitted statistics), ``arrays.npz`` (numeric state, loaded with ``allow_pickle=False``) and,
 for torch models, ``weights.pt`` (a state_dict loaded with ``weights_only=True``). Under the
-folder lies the same thing in memory, :class:`ModelState` (``get_state`` / ``from_state``): what
+folder lies the same thing in memory, :class:`ModelState` (``get_state`` / ``restore``): what
 federated messages carry without temporary folders.
 """
 
@@ -26,6 +26,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from geniot.core.exceptions import ArtifactError, CapabilityError, DataError, NotFittedError
+from geniot.core.record import (
+    TrainingRecord,
+    check_channel_names,
+    record_from_metadata,
+    record_summary,
+)
 from geniot.core.tags import GeneratorTags
 from geniot.core.validation import check_conditions, check_mask, check_windows
 
@@ -65,7 +71,8 @@ class BaseGenerator:
             if p.name != "self" and p.kind == p.KEYWORD_ONLY
         ]
 
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """The constructor's parameters as given (``deep`` is accepted for scikit-learn and ignored)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> BaseGenerator:
@@ -80,6 +87,9 @@ class BaseGenerator:
         """An unfitted copy with the same parameters."""
         return type(self)(**copy.deepcopy(self.get_params()))
 
+    def __sklearn_clone__(self) -> BaseGenerator:  # what sklearn.base.clone calls (tasks clone their generator)
+        return self.clone()
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
@@ -93,10 +103,33 @@ class BaseGenerator:
         if not self.is_fitted:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
 
+    @property
+    def metadata_(self) -> dict[str, Any]:
+        """Read-only view of ``channel_names_`` and ``training_`` under the keys older code read.
+
+        New code reads ``channel_names_`` and ``training_`` (typed); this view exists so that
+        readers not yet moved keep working. It cannot be assigned: the record is written by
+        ``fit`` only.
+        """
+        if not self.is_fitted:
+            return {}
+        view = record_summary(self)
+        if not self.channel_names_:
+            del view["channels"]  # fitted on bare arrays: no names to check data against
+        return view
+
     # ---------------------------------------------------------------- public verbs
-    def fit(self, X, *, mask=None, conditions=None, progress=None) -> BaseGenerator:
-        """Learn the distribution of windows ``X`` (NaN or ``mask == False`` = gap)."""
+    def fit(self, X, *, mask=None, conditions=None, progress=None, channels=None, record=None) -> BaseGenerator:
+        """Learn the distribution of windows ``X`` (NaN or ``mask == False`` = gap).
+
+        ``channels`` names the channels (``channel_names_``; None for bare arrays) and ``record``
+        (a :class:`~geniot.core.record.TrainingRecord`) says where the windows came from
+        (``training_``); both are saved with the model.
+        """
         X = check_windows(X)
+        names = check_channel_names(channels, X.shape[2])
+        if record is not None and not isinstance(record, TrainingRecord):
+            raise TypeError(f"record must be a TrainingRecord, got {type(record).__name__}")
         mask = check_mask(mask, X)
         if not mask.any(axis=(0, 1)).all():
             empty = [int(i) for i in np.flatnonzero(~mask.any(axis=(0, 1)))]
@@ -109,6 +142,8 @@ class BaseGenerator:
         self.n_steps_ = X.shape[1]
         self.n_conditions_ = 0 if cond is None else cond.shape[1]
         self.history_: list[dict[str, float]] = []
+        self.channel_names_ = names
+        self.training_ = record if record is not None else TrainingRecord()
         self._fit(X, mask, cond, progress)
         self.n_channels_ = X.shape[2]  # set last: marks the model as fitted
         return self
@@ -122,17 +157,22 @@ class BaseGenerator:
         out = self._sample(int(n_samples), cond, random_state)
         return np.asarray(out, dtype=np.float64)
 
-    def impute(self, X, mask=None, *, n_draws: int = 1, random_state=None) -> np.ndarray:
+    def impute(self, X, mask=None, *, n_draws: int = 1, random_state=None, conditions=None) -> np.ndarray:
         """Draws of the missing values given the observed ones: (n_draws, n, t, c).
 
-        Observed values (``mask`` True) are copied through unchanged, bit for bit.
+        Observed values (``mask`` True) are copied through unchanged, bit for bit. A model
+        fitted with conditions imputes given ``conditions`` (n, n_conditions) when passed, else
+        marginally over them.
         """
         self._check_fitted()
         X = self._check_input_windows(X)
         mask = check_mask(mask, X)
         if int(n_draws) < 1:
             raise DataError(f"n_draws must be at least 1, got {n_draws}")
-        draws = np.asarray(self._impute(X, mask, int(n_draws), random_state), dtype=np.float64)
+        given = {} if conditions is None else {"conditions": self._check_sample_conditions(conditions, X.shape[0])}
+        if given and "conditions" not in inspect.signature(type(self)._impute).parameters:
+            raise CapabilityError(f"{type(self).__name__} cannot impute given conditions")
+        draws = np.asarray(self._impute(X, mask, int(n_draws), random_state, **given), dtype=np.float64)
         # Enforce the contract here once, rather than trusting every model to do it.
         draws = np.where(mask[None], X[None], draws)
         return draws
@@ -255,7 +295,8 @@ class BaseGenerator:
             "n_steps_": int(self.n_steps_),
             "n_conditions_": int(self.n_conditions_),
             "history_": self.history_,
-            "metadata_": getattr(self, "metadata_", {}),
+            "channel_names_": None if self.channel_names_ is None else list(self.channel_names_),
+            "training_": self.training_.to_json(),
         }
         spec = {
             "format": ARTIFACT_FORMAT,
@@ -266,23 +307,24 @@ class BaseGenerator:
         }
         return ModelState(spec, {**common, **state}, dict(arrays), self._get_weights())
 
-    @staticmethod
-    def from_state(model_state: ModelState, *, where: str = "model state") -> BaseGenerator:
-        """A fitted generator from :meth:`get_state`'s result (what ``load`` reads)."""
-        from geniot.core.registry import generator_class
-
+    @classmethod
+    def restore(cls, model_state: ModelState, *, where: str = "model state") -> BaseGenerator:
+        """A fitted ``cls`` from :meth:`get_state`'s result. Loading by registry name (a folder,
+        or a state whose class is not known) is ``geniot.models.load_generator`` /
+        ``generator_from_state``."""
         spec, state = model_state.spec, model_state.state
         if spec.get("format") != ARTIFACT_FORMAT:
             raise ArtifactError(f"{where}: unsupported artifact format {spec.get('format')!r}")
+        if spec.get("name") != cls.registry_name:
+            raise ArtifactError(f"{where}: the state is of model {spec.get('name')!r}, not {cls.registry_name!r}")
         missing = [k for k in ("n_channels_", "n_steps_") if k not in state]
         if missing:
             raise ArtifactError(f"{where}: the state lacks {missing}")
-        cls = generator_class(spec["name"])
         model = cls(**spec.get("params", {}))
         model.n_steps_ = int(state["n_steps_"])
         model.n_conditions_ = int(state.get("n_conditions_", 0))
         model.history_ = list(state.get("history_", []))
-        model.metadata_ = dict(state.get("metadata_", {}))
+        model.channel_names_, model.training_ = read_record(state, int(state["n_channels_"]), where)
         model._set_state(state, model_state.arrays, model_state.weights)
         model.n_channels_ = int(state["n_channels_"])
         return model
@@ -299,23 +341,16 @@ class BaseGenerator:
             type(self)._write_weights(path / "weights.pt", model_state.weights)
         return path
 
-    @staticmethod
-    def load(path) -> BaseGenerator:
-        """Load any saved generator from its folder (no pickle: JSON, npz, weights_only)."""
-        from geniot.core.registry import generator_class
 
-        path = Path(path)
-        spec_file = path / "spec.json"
-        if not spec_file.is_file():
-            raise ArtifactError(f"{path} is not a geniot model folder (no spec.json)")
-        try:
-            spec = json.loads(spec_file.read_text())
-            state = json.loads((path / "state.json").read_text())
-            with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError; so is a bad npz
-            raise ArtifactError(f"{path}: unreadable model files ({exc})") from exc
-        if not isinstance(spec, dict) or "name" not in spec or not isinstance(state, dict):
-            raise ArtifactError(f"{path}: spec.json or state.json is not a geniot model description")
-        weights = generator_class(spec["name"])._read_weights(path)
-        return BaseGenerator.from_state(ModelState(spec, state, arrays, weights), where=str(path))
+def read_record(state: dict[str, Any], n_channels: int, where: str) -> tuple[tuple[str, ...] | None, TrainingRecord]:
+    """(channel names, training record) from a state; folders from before the record hold an
+    untyped ``metadata_`` dict instead, converted here."""
+    if "training_" in state or "channel_names_" in state:
+        record = TrainingRecord.from_json(state.get("training_", {}), where=where)
+        names = state.get("channel_names_")
+    else:
+        names, record = record_from_metadata(state.get("metadata_", {}), where=where)
+    try:
+        return check_channel_names(names, n_channels), record
+    except DataError as exc:
+        raise ArtifactError(f"{where}: {exc}") from exc

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     mqtt_cert_file: Path | None = Field(default=None, description="client certificate (PEM) for brokers that require one")
     mqtt_key_file: Path | None = Field(default=None, description="key of the client certificate (PEM), if not in the certificate file")
     alert_prefix: str = Field(default="geniot/alerts", description="topic prefix of published anomaly events")
+    syslog: str | None = Field(default=None, description="SIEM receiver for every stored event as CEF in RFC 5424 syslog: tcp://host:514 or udp://host:514")
     signal_ranges: str | None = Field(
         default=None, description='physical range per signal, JSON {"<signal or glob>": [min, max]}, e.g. {"temp_*": [-50, 400]}'
     )

@@ -41,6 +41,7 @@ class NumberFormat:
     thousands: str | None = None
     integer: bool = False  # every value was written without a decimal part
     note: str | None = None  # an ambiguity, said in the read report
+    decimals: int | None = None  # every value was written with this many decimals (1,610): kept on output
 
 
 def detect_number_format(text: pd.Series, *, decimal_hint: str | None = None) -> NumberFormat | None:
@@ -72,10 +73,9 @@ def detect_number_format(text: pd.Series, *, decimal_hint: str | None = None) ->
     elif dot_decimal.any():
         decimal = "."
     elif one_group["."].any() or one_group[","].any():
-        decimal = decimal_hint or "."
+        decimal, source = _ambiguous_decimal(one_group, integer, decimal_hint)
         example = cells[one_group["."] | one_group[","]].iloc[0]
         reading = _parse(pd.Series([example]), decimal, "." if decimal == "," else ",").iloc[0]
-        source = "as the file's other columns" if decimal_hint else "the default; no other column tells"
         note = f"values such as {example!r} fit two readings; read as {reading:g} (decimal {decimal!r}, {source})"
     else:
         decimal = decimal_hint or "."
@@ -83,7 +83,21 @@ def detect_number_format(text: pd.Series, *, decimal_hint: str | None = None) ->
     thousands = other if cells.str.contains(other, regex=False).any() else None
     parsed_int = integer | (grouped[other] & ~cells.str.contains(decimal, regex=False)) if thousands else integer
     numeric = dot | comma | grouped["."] | grouped[","] | integer
-    return NumberFormat(decimal, thousands, bool(parsed_int[numeric].all()), note)
+    return NumberFormat(decimal, thousands, bool(parsed_int[numeric].all()), note, _fixed_decimals(cells, decimal))
+
+
+def _ambiguous_decimal(one_group: dict[str, pd.Series], integer: pd.Series, hint: str | None) -> tuple[str, str]:
+    """The decimal mark of a column whose every marked value is like ``1,234`` (one mark, three
+    digits after it), decided from the whole column, with the reason. The file's other columns
+    decide first; a dot is then a decimal point. A comma groups thousands where some values are
+    written bare (``999``: values under 1000 need no mark), else the column writes three decimals."""
+    if hint:
+        return hint, "as the file's other columns"
+    if one_group["."].any():  # 1.234 alone: a decimal point, as in most files
+        return ".", "the default; no other column tells"
+    if integer.any():
+        return ".", "some values are written without ',', so it groups thousands"
+    return ",", "every value has three digits after ',' and none is written without it"
 
 
 def _plain_format(cells: pd.Series) -> NumberFormat | None:
@@ -95,7 +109,19 @@ def _plain_format(cells: pd.Series) -> NumberFormat | None:
     if has_dot.any() and cells[has_dot].str.match(_ONE_GROUP["."].pattern).all():
         return None  # only values like "1.234": they may hold a thousands mark, look closer
     integer = not (has_dot.any() or cells.str.contains(r"[eE]-", regex=True).any())
-    return NumberFormat(".", None, integer)
+    return NumberFormat(".", None, integer, decimals=_fixed_decimals(cells, "."))
+
+
+def _fixed_decimals(cells: pd.Series, decimal: str) -> int | None:
+    """The number of decimals every cell is written with (``1,610`` and ``2,000``: 3), or None
+    when they differ, a cell has none, or a cell is in exponent notation."""
+    if cells.empty or cells.str.contains(r"[eE]", regex=True).any():
+        return None
+    after = cells.str.rpartition(decimal)
+    if (after[1] != decimal).any():
+        return None
+    lengths = after[2].str.len().unique()
+    return int(lengths[0]) if len(lengths) == 1 and lengths[0] > 0 else None
 
 
 class _MixedMarks(Exception):
@@ -145,9 +171,13 @@ def mixed_marks_error(exc: _MixedMarks, *, column: str, source: str | None) -> D
 
 
 def format_numbers(values: pd.Series, fmt: NumberFormat) -> pd.Series:
-    """Floats as text in ``fmt`` (shortest round-trip digits; NaN as an empty cell)."""
+    """Floats as text in ``fmt`` (shortest round-trip digits, or the column's fixed decimals; NaN
+    as an empty cell)."""
     arr = values.to_numpy(dtype=np.float64)
-    text = pd.Series([repr(float(v)) for v in arr], index=values.index, dtype=object)
+    if fmt.decimals and not fmt.integer:  # the file's fixed number of decimals
+        text = pd.Series([f"{v:.{fmt.decimals}f}" if np.isfinite(v) else repr(float(v)) for v in arr], index=values.index, dtype=object)
+    else:
+        text = pd.Series([repr(float(v)) for v in arr], index=values.index, dtype=object)
     text = text.where(~np.isnan(arr), "")
     if fmt.integer:
         text = text.str.replace(r"\.0$", "", regex=True)

@@ -258,6 +258,14 @@ def long_to_series(long: pd.DataFrame, asset: str, *, source: str | None = None)
     )
 
 
+def series_from_frame(
+    df: pd.DataFrame, *, time_column: str | None = None, asset: str | None = None, source: str | None = None
+) -> SensorSeries:
+    """The one series in a frame, read with the same rules as a file: the time column detected
+    by name or content (or a DatetimeIndex), wide or long."""
+    return only_series(frame_to_table(df, time_column=time_column, asset=asset, source=source), source=source)
+
+
 def only_series(table: Mapping[str, SensorSeries], *, source: str | None = None) -> SensorSeries:
     """The single series of a table; several assets are an error that lists them."""
     if len(table) != 1:
@@ -651,9 +659,41 @@ def _frame_to_read(
     base = base or FileLayout(file_type="frame")
     if time_column is None and _long_columns(df) is not None:
         return _long_to_read(df, asset=asset, source=source, default_asset=default_asset, base=base)
+    groups = _wide_assets(df, source=source)
+    if groups is not None:  # a wide file of several assets (``geniot simulate --layout wide``)
+        if asset is not None and asset not in groups:
+            raise DataError(f"asset {asset!r} is not in the file; assets: {sorted(groups)}", file=source)
+        table, reports = {}, []
+        for name, rows in groups.items():
+            if asset is not None and name != asset:
+                continue
+            try:
+                series, report = _wide_to_series(df.iloc[rows].reset_index(drop=True), time_column=time_column,
+                                                 asset=name, source=source, base=base)  # fmt: skip
+            except DataError as exc:  # name the row of the file, not of the asset's rows
+                row = None if exc.row is None else int(rows[exc.row - 1]) + 1
+                raise DataError(f"{exc.reason} (asset {name!r})", file=exc.file, column=exc.column, row=row) from None
+            table[name] = series
+            reports.append(report)
+        return DataRead(table, tuple(reports))
     name = asset if asset is not None else default_asset
     series, report = _wide_to_series(df, time_column=time_column, asset=name, source=source, base=base)
     return DataRead({name: series}, (report,))
+
+
+def _wide_assets(df: pd.DataFrame, *, source: str | None) -> dict[str, np.ndarray] | None:
+    """Row positions of each asset of a wide frame whose ``asset`` column names more than one
+    asset (in order of appearance); None for a file of one asset. The column stays in each
+    asset's frame, so that it is written back as it was."""
+    column = _lower_names(df).get("asset")
+    if column is None:
+        return None
+    cells = df[column].astype(str).str.strip()
+    names = pd.unique(cells[df[column].notna()])
+    if len(names) < 2:
+        return None
+    names_all = _text_column(df[column], name=column, source=source)  # an empty asset cell is an error
+    return {str(a): np.flatnonzero(names_all == a) for a in names}
 
 
 def _normalize_long(

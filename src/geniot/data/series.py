@@ -199,40 +199,8 @@ class SensorSeries:
             return pd.RangeIndex(self.n_steps)
         return pd.DatetimeIndex(self.timestamps, name="timestamp")
 
-    # --------------------------------------------------------------------------- constructors
-    @classmethod
-    def from_dataframe(
-        cls,
-        df: pd.DataFrame,
-        *,
-        time_column: str | None = None,
-        asset: str | None = None,
-        source: str | None = None,
-    ) -> SensorSeries:
-        """Read a frame with the same rules as a file (see :mod:`geniot.data.io`).
-
-        With ``time_column=None`` the time column is detected by name or content, and a
-        DatetimeIndex is used when there is none. A long frame (ts, signal, value, ...) works too.
-        """
-        from geniot.data.io import frame_to_table, only_series
-
-        table = frame_to_table(df, time_column=time_column, asset=asset, source=source)
-        return only_series(table, source=source)
-
-    @classmethod
-    def from_csv(cls, path, *, asset: str | None = None) -> SensorSeries:
-        return cls.from_file(path, asset=asset)
-
-    @classmethod
-    def from_parquet(cls, path, *, asset: str | None = None) -> SensorSeries:
-        return cls.from_file(path, asset=asset)
-
-    @classmethod
-    def from_file(cls, path, *, asset: str | None = None) -> SensorSeries:
-        """Read a CSV or Parquet file, wide or long, chosen by extension and columns."""
-        from geniot.data.io import read_series
-
-        return read_series(path, asset=asset)
+    # Reading files and frames is geniot.data.io's (read_series, series_from_frame): the series
+    # type itself imports no reader, so the two modules do not import each other.
 
     # ------------------------------------------------------------------------------ exporters
     def to_dataframe(self, *, categorical: bool = False) -> pd.DataFrame:

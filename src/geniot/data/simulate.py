@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geniot.core.exceptions import DataError
+from geniot.data.sim_attacks import ATTACK_TYPES, AttackedTraffic
 from geniot.data.sim_faults import (
     FAULT_TYPES,
     SENSOR_FAULTS,
@@ -67,6 +68,7 @@ __all__ = [
     "UNITS",
     "PlantConfig",
     "SimulatedPlant",
+    "simulate_attacked",
     "simulate_plant",
 ]
 
@@ -636,3 +638,54 @@ def simulate_plant(config: PlantConfig | None = None, **overrides) -> SimulatedP
     return SimulatedPlant(
         readings=readings, labels=labels, config=cfg, events=events, asset_info=asset_info
     )
+
+
+def simulate_attacked(
+    config: PlantConfig | None = None,
+    attacks: tuple[str, ...] | str = ATTACK_TYPES,
+    *,
+    history_days: float = 0.0,
+    per_type: int = 1,
+    site: str = "plant",
+    area: str = "pumps",
+    **overrides,
+) -> tuple[SimulatedPlant, AttackedTraffic, AttackedTraffic | None]:
+    """A plant with attacks on its data channel (:mod:`geniot.data.sim_attacks`).
+
+    The plant runs ``history_days + config.days``; the last ``config.days`` form the attacked
+    message log, the history (if any) a clean message log of the same pumps without fault episodes
+    (the same seed with ``fault_rate=0``), the normal data a security detector is fitted on. Returns ``(plant,
+    attacked, history)``; ``attacked.labels`` lists attack and fault episodes of the attacked part.
+    """
+    from geniot.data.sim_attacks import attack_plant, fault_labels
+
+    cfg = _resolve_config(config, overrides)
+    if not history_days >= 0:
+        raise DataError(f"history_days must be >= 0, got {history_days!r}", column="history_days")
+    first_row = math.floor(history_days * 86400.0 / cfg.interval_s + 1e-9)
+    plant = simulate_plant(dataclasses.replace(cfg, days=cfg.days + history_days))
+    ts = plant.labels.loc[plant.labels["asset"] == plant.assets()[0], "ts"].to_numpy()
+    values, fault_rows = {}, {}
+    for asset in plant.assets():
+        values[asset] = plant.wide(asset)[list(SIGNALS)].to_numpy(dtype=np.float64, copy=True)
+        fault_rows[asset] = plant.labels.loc[plant.labels["asset"] == asset, "anomaly"].to_numpy() != 0
+    for ev in plant.events.itertuples():  # a whole episode counts as fault rows (spikes label only their rows)
+        rows = (ts >= np.datetime64(ev.start)) & (ts <= np.datetime64(ev.end))
+        fault_rows[str(ev.asset)] |= rows
+    quiet = None
+    if first_row > 0:
+        # The same pumps without fault episodes (separate random streams: identical physics
+        # outside the episodes) make the history: neither faults nor holes where they were. It is
+        # also the recorded past that a replay copies from.
+        quiet = simulate_plant(dataclasses.replace(cfg, days=cfg.days + history_days, fault_rate=0.0))
+        for a in quiet.assets():
+            values[a][:first_row] = quiet.wide(a)[list(SIGNALS)].to_numpy(dtype=np.float64)[:first_row]
+    attacked = attack_plant(ts, values, SIGNALS, attacks=attacks, seed=cfg.seed, dt_s=float(cfg.interval_s),
+                            first_row=first_row, fault_rows=fault_rows, per_type=per_type, site=site, area=area)
+    in_test = plant.events[plant.events["end"] >= ts[first_row]] if len(ts) > first_row else plant.events.iloc[:0]
+    attacked.labels = pd.concat([attacked.labels, fault_labels(in_test)], ignore_index=True).sort_values(["asset", "start"], ignore_index=True)
+    history = None
+    if quiet is not None:
+        clean = {a: v[:first_row] for a, v in values.items()}
+        history = attack_plant(ts[:first_row], clean, SIGNALS, attacks=(), seed=cfg.seed, dt_s=float(cfg.interval_s), site=site, area=area)
+    return plant, attacked, history

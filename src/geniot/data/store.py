@@ -23,6 +23,7 @@ import functools
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -179,6 +180,7 @@ class SensorStore:
         # read_only: DuckDB itself refuses every write (what question answering needs).
         self._con = duckdb.connect(self.path, read_only=read_only)
         self._lock = threading.RLock()
+        self.event_listeners: list[Callable[[dict], None]] = []  # told of every upserted event (the SIEM feed)
         try:
             self.schema_version = self._stored_version()
             if self.schema_version > SCHEMA_VERSION:
@@ -314,6 +316,8 @@ class SensorStore:
             f"INSERT OR REPLACE INTO events VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
             [event[c] for c in EVENT_COLUMNS],
         )
+        for listener in self.event_listeners:
+            listener(event)
 
     @_locked
     def events(self, asset: str | None = None, *, start=None, end=None, limit: int = 500) -> pd.DataFrame:

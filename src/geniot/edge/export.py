@@ -17,10 +17,12 @@ import numpy as np
 
 from geniot.core.exceptions import CapabilityError, DataError
 from geniot.core.extras import require
+from geniot.core.record import channel_names
 from geniot.tasks import AnomalyDetector
 
 SCORER = "scorer.onnx"
 META = "edge.json"
+GAPS = "gaps.npz"  # what the runtime needs to score a window with dropped readings exactly
 
 
 def _gaussian_graph(det: AnomalyDetector):
@@ -95,7 +97,7 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
     """Write ``scorer.onnx`` and ``edge.json`` to ``out``; returns the metadata written."""
     onnx = require("onnx", "edge")
     ort = require("onnxruntime", "edge")
-    gen = det.generator_
+    gen = getattr(det, "generator_", None)
     if gen is None:
         raise DataError("the detector is not fitted")
     if gen.registry_name != "gaussian":
@@ -108,6 +110,12 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
             f"this detector scores given operating conditions ({', '.join(det.given)}); the edge scorer "
             "computes the joint score only, so it would flag differently: export a detector without given="
         )
+    if getattr(det, "score", "window") != "window":
+        raise CapabilityError(
+            "this detector scores each window's last step given the others (score='step', what `geniot fit` "
+            "calibrates); the edge scorer computes whole-window scores only, so it would flag differently: export "
+            "a detector calibrated with AnomalyDetector(..., score='window')"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = _gaussian_graph(det)
@@ -116,8 +124,8 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
     meta = {
         "format": 1,
         "generator": gen.registry_name,
-        "channels": list(gen.metadata_.get("channels") or [f"ch{j}" for j in range(gen.n_channels_)]),
-        "units": gen.metadata_.get("units", {}),
+        "channels": channel_names(gen),
+        "units": dict(gen.training_.units),
         "window": int(gen.n_steps_),
         "threshold": float(det.threshold_.value),
         "threshold_rule": det.threshold_.rule,
@@ -125,8 +133,13 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
         "channel_center": det.channel_center_.tolist(),
         "channel_scale": det.channel_scale_.tolist(),
         "top_k": int(det.top_k),
+        "merge_gap": int(det.merge_gap),
+        "min_event_steps": int(det.min_event_steps),
+        "attribute": det.attribute,
+        "gaps": GAPS,
         "quantization": None,
     }
+    _write_gap_scorer(det, out / GAPS)
     final = out / SCORER
     if quantize == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -145,6 +158,18 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
     meta["size_bytes"] = final.stat().st_size
     (out / META).write_text(json.dumps(meta, indent=2))
     return meta
+
+
+def _write_gap_scorer(det: AnomalyDetector, path: Path) -> None:
+    """The standardised window mean and precision (with its log-determinant): a window with gaps
+    is scored by its observed values' marginal, as the server's Gaussian does (the ONNX graph
+    takes whole windows only)."""
+    gen = det.generator_
+    f = gen._factors()
+    d = gen.n_steps_ * gen.n_channels_
+    np.savez(path, channel_mean=gen.channel_mean_.astype(np.float64), channel_std=gen.channel_std_.astype(np.float64),
+             mean=gen.mean_[:d].astype(np.float64), precision=f["precision"].astype(np.float64),
+             logdet=np.array(f["logdet"], dtype=np.float64))  # fmt: skip
 
 
 def _measure(ort, fp32: Path, int8: Path, windows: np.ndarray, threshold: float) -> dict:

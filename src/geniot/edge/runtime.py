@@ -6,13 +6,16 @@
     geniot-edge MODEL_DIR --input mqtts://edge@host:8883/plant/pumps/P-1 --mqtt-ca ca.pem
 
 Input lines: ``{"ts": ..., "values": {"<signal>": number, ...}}`` (``asset`` optional). A
-missing or non-finite value is replaced by the signal's last value (a gap cannot be
-marginalised out in the exported scorer). Output: one JSON line per reading once a window is
-full (``ts, score, flag, top_sensors``; ``--events-only`` keeps flagged readings), and with
-``--publish`` an event per flagged run on ``geniot/alerts/<asset>``.
+missing, null or NaN value is a dropped reading: the window is scored on what was observed (the
+exported Gaussian's marginal), as the server does. Output: one JSON line per reading once a
+window is full (``ts, score, flag, top_sensors``; ``--events-only`` keeps flagged readings); each
+event (the detector's ``merge_gap``/``min_event_steps``, id ``asset@start``) as it opens and
+closes with ``--print-events``, and with ``--publish`` on ``geniot/alerts/<asset>``, in the
+service's alert format.
 
-This module imports from geniot only the MQTT connector (``geniot.ingest.mqtt_target``: the
-standard library, and paho when MQTT is used) and never imports torch or pandas. For TLS:
+This module imports from geniot only the event rules (``geniot.core.events``: numpy) and the
+MQTT connector (``geniot.ingest.mqtt_target``: the standard library, and paho when MQTT is
+used) and never imports torch or pandas. For TLS:
 ``mqtts://user@host:8883/...`` with ``--mqtt-ca`` (and ``--mqtt-cert``/``--mqtt-key``); the
 password comes from ``GENIOT_MQTT_PASSWORD``.
 """
@@ -30,9 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
+from geniot.core.events import (
+    Change,
+    EventTracker,
+    flag_scores,
+    rank_sensors,
+    reading_row,
+    smooth_scores,
+)
+
 
 class EdgeScorer:
-    def __init__(self, model_dir) -> None:
+    """One asset's scorer: the exported ONNX graph for whole windows, the exported Gaussian's
+    marginal for windows with dropped readings, and the shared smoothing, flag and event rules
+    (``geniot.core.events``), so it flags and groups as the server does."""
+
+    def __init__(self, model_dir, *, asset: str | None = None) -> None:
         import onnxruntime as ort
 
         model_dir = Path(model_dir)
@@ -47,43 +63,79 @@ class EdgeScorer:
         self.center = np.asarray(self.meta["channel_center"], dtype=np.float64)
         self.scale = np.asarray(self.meta["channel_scale"], dtype=np.float64)
         self.top_k = int(self.meta.get("top_k", 3))
+        self.attribute = str(self.meta.get("attribute", "flagged"))
+        self.gaps = _GapScorer(model_dir / self.meta["gaps"]) if self.meta.get("gaps") else None
         self._readings: deque = deque(maxlen=self.window)
         self._scores: deque = deque(maxlen=int(self.meta.get("smoothing", 1)))
-        self._last = np.full(len(self.channels), np.nan)
+        self.tracker = EventTracker(channels=self.channels, merge_gap=int(self.meta.get("merge_gap", 0)),
+                                    min_steps=int(self.meta.get("min_event_steps", 1)), top_k=self.top_k,
+                                    asset=asset, keep_closed=False)  # fmt: skip
+        self.changes: list[Change] = []  # events opened or closed by the last update
 
-    def update(self, values: dict | list | np.ndarray) -> dict | None:
-        if isinstance(values, dict):
-            unknown = sorted(set(values) - set(self.channels))
-            if unknown:
-                raise ValueError(f"unknown signal(s) {unknown}; the model has {self.channels}")
-            row = np.array([_number(values.get(ch)) for ch in self.channels])
-        else:
-            row = np.asarray(values, dtype=np.float64).reshape(-1)
-            if row.size != len(self.channels):
-                raise ValueError(f"a reading needs {len(self.channels)} values, got {row.size}")
-        row = np.where(np.isfinite(row), row, self._last)  # carry the last value over a gap
-        self._last = np.where(np.isfinite(row), row, self._last)
+    def update(self, values: dict | list | np.ndarray, ts=None) -> dict | None:
+        row = reading_row(values, self.channels)  # a dropped value is a gap (NaN), as on the server
+        self.changes = []
         self._readings.append(row)
         if len(self._readings) < self.window:
             return None
         window = np.stack(self._readings)
-        if not np.isfinite(window).all():
-            return None  # a signal has not been seen yet
-        score, surprise = self.session.run(None, {"x": window[None].astype(np.float64)})
-        self._scores.append(float(score[0]))
-        smoothed = float(np.mean(self._scores))
-        flag = smoothed > self.threshold
-        top: list[str] = []
-        if flag:
-            z = (surprise[0].astype(np.float64) - self.center) / self.scale
-            top = [self.channels[j] for j in np.argsort(-z)[: self.top_k] if z[j] > 0]
-        return {"score": smoothed, "flag": bool(flag), "top_sensors": top}
+        if np.isnan(window).any():
+            if self.gaps is None:
+                raise ValueError("this export cannot score a window with dropped readings; export the model again")
+            raw, surprise = self.gaps.score(window)
+        else:
+            score, out = self.session.run(None, {"x": window[None].astype(np.float64)})
+            raw, surprise = float(score[0]), out[0].astype(np.float64)
+        self._scores.append(raw)
+        smoothed = float(smooth_scores(np.array(self._scores), len(self._scores))[-1])
+        flag = bool(flag_scores(smoothed, self.threshold))
+        z = None
+        if self.attribute == "all" or (flag and self.attribute != "none"):
+            z = (surprise - self.center) / self.scale
+        top = list(rank_sensors(z, self.channels, self.top_k)) if (flag and z is not None) else []
+        self.changes = [c for c in self.tracker.update(flag, smoothed, z=z, time=ts) if c.kind != "extended"]
+        return {"score": smoothed if math.isfinite(smoothed) else None, "flag": flag, "top_sensors": top}
 
 
-def _number(v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return math.nan
-    return float(v)
+class _GapScorer:
+    """Minus the log-density of a window's observed values under the exported Gaussian (its
+    marginal: the precision's missing block is eliminated), and each sensor's surprise given the
+    others, as ``GaussianBaseline.score_samples``/``score_channels`` compute them with a mask."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path, allow_pickle=False) as f:
+            self.ch_mean, self.ch_std = f["channel_mean"], f["channel_std"]
+            self.mean, self.precision, self.logdet = f["mean"], f["precision"], float(f["logdet"])
+
+    def score(self, window: np.ndarray) -> tuple[float, np.ndarray]:
+        t, c = window.shape
+        observed = ~np.isnan(window)
+        z = ((np.where(observed, window, 0.0) - self.ch_mean) / self.ch_std).reshape(-1)
+        full = self._minus_loglik(z, observed)
+        surprise = np.empty(c)
+        for j in range(c):
+            rest = observed.copy()
+            rest[:, j] = False
+            surprise[j] = full - self._minus_loglik(z, rest)
+        if not observed.any():
+            return math.nan, np.full(c, np.nan)  # nothing seen: no score, as on the server
+        return full, surprise
+
+    def _minus_loglik(self, z: np.ndarray, observed: np.ndarray) -> float:
+        obs = observed.reshape(-1)
+        if not obs.any():
+            return 0.0
+        miss = ~obs
+        diff = np.where(obs, z - self.mean, 0.0)
+        r = self.precision @ diff
+        maha = float(diff @ r)
+        logdet = self.logdet
+        if miss.any():
+            block = self.precision[np.ix_(miss, miss)]
+            maha -= float(r[miss] @ np.linalg.solve(block, r[miss]))
+            logdet += float(np.linalg.slogdet(block)[1])
+        log_jac = float((np.log(self.ch_std)[None, :] * observed).sum())
+        return 0.5 * (maha + logdet + int(obs.sum()) * math.log(2.0 * math.pi)) + log_jac
 
 
 def _json_lines(stream):
@@ -179,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--input", default="-", help="'-' (JSON lines on stdin), a wide CSV file, or mqtt[s]://[user@]host:port/topic")
     ap.add_argument("--publish", default=None, help="mqtt[s]://[user@]host:port: publish events to geniot/alerts/<asset>")
     ap.add_argument("--events-only", action="store_true", help="print flagged readings only")
+    ap.add_argument("--print-events", action="store_true",
+                    help="also print each event when it opens and closes (and, at the end of a file or stdin, the running one) "
+                         "as the service's alert: id, start_ts, end_ts, peak_ts, peak_score, top_sensors, kind")  # fmt: skip
     ap.add_argument("--mqtt-ca", default=None, help="CA certificate (PEM) for mqtts:// (default: the system's CAs)")
     ap.add_argument("--mqtt-cert", default=None, help="client certificate (PEM), if the broker requires one")
     ap.add_argument("--mqtt-key", default=None, help="key of the client certificate (PEM)")
@@ -194,13 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         source = _json_lines(sys.stdin)
     elif source is None:
         source = _csv_rows(Path(args.input), template.channels)
-    open_events: dict[str, bool] = {}
     for asset, ts, values in source:
         scorer = scorers.get(asset)
         if scorer is None:
-            scorer = scorers[asset] = template if not scorers else EdgeScorer(args.model)
+            scorer = scorers[asset] = EdgeScorer(args.model, asset=asset)
         try:
-            result = scorer.update(values)
+            result = scorer.update(values, ts)
         except ValueError as exc:
             print(json.dumps({"error": str(exc), "ts": ts}), file=sys.stderr)
             continue
@@ -209,9 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         out = {"asset": asset, "ts": ts, **result}
         if result["flag"] or not args.events_only:
             print(json.dumps(out), flush=True)
-        if publisher is not None and result["flag"] and not open_events.get(asset):
-            publisher.publish(f"geniot/alerts/{asset}", json.dumps({**out, "kind": "opened"}), qos=1)
-        open_events[asset] = result["flag"]
+        for change in scorer.changes:  # the service's alert, the same id for the same event
+            message = change.event.message(scorer.threshold, change.kind)
+            if args.print_events:
+                print(json.dumps(message), flush=True)
+            if publisher is not None:
+                publisher.publish(f"geniot/alerts/{asset}", json.dumps(message), qos=1)
+    if args.print_events:  # end of the file or stdin: the events still running
+        for scorer in scorers.values():
+            if scorer.tracker.current is not None:
+                print(json.dumps(scorer.tracker.current.message(scorer.threshold, "open")), flush=True)
     return 0
 
 

@@ -90,7 +90,7 @@ def assemble_detector(
 ) -> AnomalyDetector:
     """A calibrated detector over the global generator, as ``AnomalyDetector.load`` builds one."""
     settings = {k: getattr(plan, k) for k in DETECTOR_SETTINGS}
-    detector = AnomalyDetector(generator, window=generator.n_steps_, prefit=True, **settings)
+    detector = AnomalyDetector(generator=generator, window=generator.n_steps_, prefit=True, **settings)
     detector.generator_ = generator
     detector.threshold_ = threshold
     detector.n_calibration_windows_ = int(n_calibration_windows)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geniot.core.registry import generator_class
+from geniot.core.record import TrainingRecord
 from geniot.federated import gaussian_stats as gstats
 from geniot.federated.calibration import assemble_detector, channel_summary, site_tail
 from geniot.federated.payload import (
@@ -44,6 +44,7 @@ from geniot.federated.records import (
 )
 from geniot.federated.sites import SiteData, load_site
 from geniot.metrics import detection_counts
+from geniot.models.registry import generator_class
 from geniot.tasks.detector import anomaly_scores
 from geniot.tasks.thresholds import Threshold
 
@@ -122,7 +123,8 @@ def handle_train(data: SiteData, plan: FederatedPlan, arrays: dict[str, np.ndarr
 
 def global_generator(plan: FederatedPlan, arrays: dict[str, np.ndarray], config, channels: list[str]):
     state = json.loads(str(config.get("model_state", "{}")))
-    state.update(n_channels_=len(channels), n_steps_=plan.window, metadata_={"channels": list(channels), "window": plan.window})
+    state.update(n_channels_=len(channels), n_steps_=plan.window, channel_names_=list(channels),
+                 training_=TrainingRecord(window=plan.window, seed=int(plan.seed)).to_json())
     return generator_from_payload(plan.model, plan.params, arrays, state)
 
 

@@ -1,6 +1,6 @@
 """A fitted generator as flat numeric arrays plus JSON state, and back: what travels in messages.
 
-Any generator round-trips through its in-memory state (``get_state`` / ``BaseGenerator.from_state``,
+Any generator round-trips through its in-memory state (``get_state`` / ``geniot.models.generator_from_state``,
 the same pieces ``save`` and ``load`` write and read), so the federation needs no per-model code,
 no temporary folders, and never unpickles: only plain numeric arrays and JSON travel. Keys are prefixed so one flat record holds both:
 ``w.<name>`` for a torch module's state_dict entries, ``a.<name>`` for the fitted arrays
@@ -17,11 +17,12 @@ import numpy as np
 
 from geniot.core.base import ARTIFACT_FORMAT, BaseGenerator, ModelState
 from geniot.core.exceptions import ArtifactError
-from geniot.core.registry import generator_class
+from geniot.models.loading import generator_from_state
+from geniot.models.registry import generator_class
 
 WEIGHT_PREFIX = "w."
 ARRAY_PREFIX = "a."
-COMMON_STATE = ("n_channels_", "n_steps_", "n_conditions_", "history_", "metadata_")
+COMMON_STATE = ("n_channels_", "n_steps_", "n_conditions_", "history_", "channel_names_", "training_", "metadata_")
 
 
 def weights_to_arrays(state_dict) -> dict[str, np.ndarray]:
@@ -52,7 +53,7 @@ def generator_payload(generator: BaseGenerator) -> tuple[dict[str, np.ndarray], 
 def generator_from_payload(
     name: str, params: dict[str, Any], arrays: dict[str, np.ndarray], state: dict[str, Any]
 ) -> BaseGenerator:
-    """Rebuild a fitted generator from :func:`generator_payload`'s pieces (through ``from_state``)."""
+    """Rebuild a fitted generator from :func:`generator_payload`'s pieces (through ``generator_from_state``)."""
     cls = generator_class(name)
     missing = [k for k in ("n_channels_", "n_steps_") if k not in state]
     if missing:
@@ -60,12 +61,12 @@ def generator_from_payload(
     from geniot import __version__
 
     spec = {"format": ARTIFACT_FORMAT, "name": name, "params": params, "geniot_version": __version__, "tags": cls.tags.to_dict()}
-    full_state = {"n_conditions_": 0, "history_": [], "metadata_": {}, **state}
+    full_state = {"n_conditions_": 0, "history_": [], "channel_names_": None, "training_": {}, **state}
     plain = {k[len(ARRAY_PREFIX) :]: v for k, v in arrays.items() if k.startswith(ARRAY_PREFIX)}
     weights = {k[len(WEIGHT_PREFIX) :]: v for k, v in arrays.items() if k.startswith(WEIGHT_PREFIX)} or None
-    return BaseGenerator.from_state(ModelState(spec, full_state, plain, weights), where="federated model")
+    return generator_from_state(ModelState(spec, full_state, plain, weights), where="federated model")
 
 
 def model_state(state: dict[str, Any]) -> dict[str, Any]:
-    """The model-specific part of a ``state.json`` (without shapes, history and metadata)."""
+    """The model-specific part of a ``state.json`` (without shapes, history, channel names and record)."""
     return {k: v for k, v in state.items() if k not in COMMON_STATE}

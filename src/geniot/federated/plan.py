@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geniot.core.exceptions import DataError
-from geniot.core.registry import generator_class
+from geniot.models.registry import generator_class
 
 STRATEGIES = ("fedavg", "fedprox")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from geniot.core.exceptions import GeniotError
-from geniot.core.registry import generator_class
+from geniot.core.record import TrainingRecord
 from geniot.federated import gaussian_stats as gstats
 from geniot.federated.calibration import (
     assemble_detector,
@@ -33,7 +32,9 @@ from geniot.federated.calibration import (
 from geniot.federated.payload import ARRAY_PREFIX, generator_from_payload, weights_to_arrays
 from geniot.federated.plan import FederatedPlan
 from geniot.federated.records import config_record, flwr_app, from_array_record, to_array_record
-from geniot.metrics import detection_scores
+from geniot.federated.strategies import make_strategy
+from geniot.federated.tallies import summed_counts
+from geniot.models.registry import generator_class
 
 Progress = Callable[[dict], None]
 RESULT_FILE = "federation.json"
@@ -176,7 +177,6 @@ class Federation:
         return arrays, state
 
     def fit_torch(self) -> tuple[dict, dict]:
-        from geniot.federated.strategies import make_strategy
         from geniot.nn.rng import seeded
 
         plan = self.plan
@@ -215,13 +215,14 @@ class Federation:
         plan = self.plan
         self.setup()
         arrays, model_state = self.fit_gaussian() if plan.is_exact else self.fit_torch()
-        metadata = {"channels": self.channels, "window": plan.window, "federated": {
-            "sites": len(self.nodes), "strategy": "exact sufficient statistics" if plan.is_exact else plan.strategy,
-            "rounds": 1 if plan.is_exact else plan.rounds}}  # fmt: skip
+        federation = {"sites": len(self.nodes), "strategy": "exact sufficient statistics" if plan.is_exact else plan.strategy,
+                      "rounds": 1 if plan.is_exact else plan.rounds}  # fmt: skip
         if plan.normalize == "series":
-            metadata["input_normalization"] = "each series standardised by the mean and std of its own normal rows"
+            federation["input_normalization"] = "each series standardised by the mean and std of its own normal rows"
+        record = TrainingRecord(window=plan.window, seed=int(plan.seed), federation=federation)
         history = [{"epoch": r["round"], "val_loss": r.get("loss"), **({"train_loss": r["train_loss"]} if "train_loss" in r else {})} for r in self.outcome.rounds]
-        state = {**model_state, "n_channels_": len(self.channels), "n_steps_": plan.window, "history_": history, "metadata_": metadata}
+        state = {**model_state, "n_channels_": len(self.channels), "n_steps_": plan.window, "history_": history,
+                 "channel_names_": list(self.channels), "training_": record.to_json()}
         generator = generator_from_payload(plan.model, plan.params, arrays, state)
         model: Any = generator
         if generator.tags.likelihood != "none":
@@ -252,15 +253,3 @@ class Federation:
             ask(self.grid, self.nodes, "query.done", flwr_app().ConfigRecord({"summary": summary}), timeout_s=30.0)
         except Exception as exc:  # noqa: BLE001 - the model is saved; say it and go on
             self.emit({"phase": "warning", "message": f"not every site heard that the run is over: {exc}"})
-
-
-def summed_counts(records: list) -> dict:
-    """Pooled TP/FP/FN/TN over sites and the F1, FAR, MAR they give (empty without labels)."""
-    counts = {k: int(sum(float(r[k]) for r in records)) for k in ("tp", "fp", "fn", "tn")}
-    if sum(counts.values()) == 0:
-        return {}
-    return {**counts, **detection_scores(counts)}
-
-
-def most_common(values: list[str]) -> str:
-    return Counter(values).most_common(1)[0][0] if values else "{}"

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 
-from geniot.core.registry import generator_class
 from geniot.federated.records import flwr_app, from_array_record
-from geniot.federated.server_flow import Federation, most_common, summed_counts
+from geniot.federated.tallies import most_common, summed_counts
+from geniot.models.registry import generator_class
 
 
-def make_strategy(federation: Federation):
+def make_strategy(federation):
+    """Flower's FedAvg or FedProx for ``federation`` (a :class:`~geniot.federated.server_flow.Federation`),
+    with its calibration and evaluation between rounds."""
     flwr_app()
     from flwr.serverapp.strategy import FedAvg, FedProx
 

@@ -1,8 +1,18 @@
 """L2: the generators. Importing this package registers every built-in generator."""
 
 from geniot.models.gaussian import GaussianBaseline
+from geniot.models.loading import generator_from_state, load_generator
+from geniot.models.registry import (
+    build_generator,
+    generator_class,
+    generator_names,
+    register_generator,
+)
 
-__all__ = ["GaussianBaseline"]
+__all__ = [
+    "GaussianBaseline", "build_generator", "generator_class", "generator_from_state", "generator_names",
+    "load_generator", "register_generator",
+]  # fmt: skip
 
 # Torch generators register themselves on import; they are optional at import time so that a
 # torch-free install (the edge runtime) can still use the Gaussian baseline.

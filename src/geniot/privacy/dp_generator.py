@@ -36,8 +36,8 @@ import numpy as np
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import ArtifactError, CapabilityError, DataError
-from geniot.core.registry import build_generator, register_generator
 from geniot.core.tags import GeneratorTags
+from geniot.models.registry import build_generator, register_generator
 from geniot.privacy.dp_training import check_supported, dp_sgd_train, plan_dp_sgd
 
 __all__ = ["DPGenerator"]
@@ -191,7 +191,8 @@ class DPGenerator(BaseGenerator):
         record["bounds_source"] = source
         record["generator"] = inner.registry_name
         inner.n_steps_, inner.n_conditions_ = X.shape[1], 0
-        inner.history_, inner.metadata_ = history, {}
+        inner.history_ = history
+        inner.channel_names_, inner.training_ = self.channel_names_, self.training_
         inner.n_channels_ = X.shape[2]
         self.generator_ = inner
         self.history_ = history
@@ -265,7 +266,7 @@ class DPGenerator(BaseGenerator):
         inner = build_generator({"name": spec["name"], "params": spec["params"]})
         inner.n_steps_, inner.n_conditions_ = int(state["n_steps_"]), 0
         inner.history_ = list(spec["state"].get("history_", []))
-        inner.metadata_ = {}
+        inner.channel_names_, inner.training_ = self.channel_names_, self.training_
         inner._set_state({**state, **spec["state"]}, arrays, weights)
         inner.n_channels_ = int(state["n_channels_"])
         self.generator_ = inner

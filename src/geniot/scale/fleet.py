@@ -25,12 +25,9 @@ from geniot.core.exceptions import ArtifactError, DataError, GeniotError
 from geniot.data.series import SensorSeries
 from geniot.scale.engine import Progress, SerialEngine
 from geniot.tasks import AnomalyDetector
+from geniot.workflows.asset_detector import DETECTOR_SETTINGS, train_asset_detector
 
 FLEET_FILE = "fleet.json"
-DETECTOR_SETTINGS = (
-    "window", "threshold", "risk", "level", "quantile", "calibration_fraction", "smoothing", "align",
-    "attribute", "top_k", "merge_gap", "min_event_steps",
-)  # fmt: skip
 
 
 @dataclass
@@ -53,23 +50,7 @@ def train_asset(
 ) -> TrainedAsset:
     """The task: fit one asset's detector. ``detector`` holds AnomalyDetector settings."""
     start = time.perf_counter()
-    gen = generator.clone()
-    if seed is not None and "random_state" in gen.get_params():
-        gen.set_params(random_state=int(seed))
-    try:
-        fitted = AnomalyDetector(gen, **detector).fit(series)
-    except DataError as exc:
-        raise DataError(f"asset {asset!r}: {exc.reason}", file=exc.file, column=exc.column, row=exc.row) from exc
-    fitted.generator_.metadata_ = {
-        "channels": list(series.channels),
-        "units": dict(series.units),
-        "assets": [asset],
-        "window": int(fitted.window),
-        "stride": 1,
-        "source": series.source,
-        "train_rows": int(series.n_steps),
-        "seed": seed,
-    }
+    fitted = train_asset_detector(series, asset, generator=generator, settings=detector, seed=seed)
     return TrainedAsset(asset, fitted, seed, int(series.n_steps), time.perf_counter() - start)
 
 
@@ -91,7 +72,7 @@ def train_fleet(
     unknown = sorted(set(settings) - set(DETECTOR_SETTINGS))
     if unknown:
         raise GeniotError(f"unknown detector setting(s) {unknown}; known: {list(DETECTOR_SETTINGS)}")
-    AnomalyDetector(generator, **settings)  # a generator without a likelihood fails here, not in a worker
+    AnomalyDetector(generator=generator, **settings).validate()  # a generator without a likelihood fails here, not in a worker
     engine = engine or SerialEngine()
     template = engine.share(generator)
     tasks = [(str(a), s, template, settings, asset_seed(seed, str(a))) for a, s in fleet.items()]

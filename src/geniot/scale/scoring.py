@@ -4,8 +4,8 @@ Each chunk task runs the detector's own ``detect`` on its rows (with context, se
 :mod:`geniot.scale.chunks`) with event clean-up switched off, and keeps its own steps. Scores,
 raw flags and sensor attribution of a step depend only on its window and the windows before
 it, so the chunks give the serial numbers. What looks along the whole series (merging flags
-across gaps, dropping short runs, grouping events) runs once on the joined steps, with the same
-functions ``detect`` uses.
+across gaps, dropping short runs, grouping events) runs once on the joined steps, through the
+same event tracker ``detect`` and live scoring use (``geniot.core.events``).
 
 This holds for generators whose window score does not depend on which other windows are scored
 in the same call (Gaussian, diffusion). The VAE draws its Monte Carlo noise in sequence over
@@ -23,7 +23,8 @@ from geniot.core.exceptions import DataError, GeniotError
 from geniot.data.series import SensorSeries
 from geniot.scale.chunks import Chunk, plan_chunks
 from geniot.scale.engine import Progress, SerialEngine
-from geniot.tasks import AnomalyDetector, Detection, debounce
+from geniot.tasks import AnomalyDetector, Detection
+from geniot.tasks.events import event_flags
 
 DEFAULT_CHUNK_STEPS = 10_000
 
@@ -98,11 +99,10 @@ def _join(detector: AnomalyDetector, pieces: list, series) -> Detection:
     flags = np.concatenate([p[1] for p in pieces])
     channel_z = np.concatenate([p[2] for p in pieces])
     top = [t for p in pieces for t in p[3]]
-    merge_gap, min_steps = int(detector.merge_gap), int(detector.min_event_steps)
-    if min_steps > 1 or merge_gap > 0:
-        flags = debounce(flags, merge_gap, min_steps)
+    timestamps = series.timestamps if isinstance(series, SensorSeries) else None
+    events = detector.events_of(flags, scores, channel_z, timestamps)  # one tracker over the joined steps
+    if int(detector.min_event_steps) > 1 or int(detector.merge_gap) > 0:
+        flags = event_flags(events, len(flags))
         if detector.attribute != "all":
             top = [t if f else () for t, f in zip(top, flags, strict=True)]
-    timestamps = series.timestamps if isinstance(series, SensorSeries) else None
-    events = detector.events_of(flags, scores, channel_z, timestamps)
     return Detection(scores, flags, float(detector.threshold_.value), channel_z, top, events, timestamps)

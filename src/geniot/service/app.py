@@ -48,6 +48,9 @@ def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 
 
     @app.exception_handler(GeniotError)
     async def geniot_error(request: Request, exc: GeniotError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        # a workflow's domain error carries its own status (e.g. 409: the model has no calibration)
+        problem = getattr(exc, "problem", None)
+        body = {"detail": str(exc), **({"problem": problem} if problem else {})}
+        return JSONResponse(body, status_code=int(getattr(exc, "status", 422)))
 
     return app

@@ -10,12 +10,11 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.core.names import check_name, path_under
 from geniot.data.store import SensorStore
-from geniot.tasks import AnomalyDetector
-from geniot.workflows.history import save_asset_detector
+from geniot.models.loading import load_generator
+from geniot.workflows.asset_detector import save_asset_detector, train_asset_detector
 from geniot.workflows.training import build_model
 
 
@@ -73,15 +72,17 @@ class JobRunner:
                 if days is not None:
                     end = series.timestamps[-1]
                     series = series.slice_time(end - _days(days), None)
-                gen = build_model(job.generator, params=params, max_minutes=max_minutes, seed=0)
-                epochs = max(1, int(getattr(gen, "epochs", 1)))
+                epochs = max(1, int(getattr(build_model(job.generator, params=params), "epochs", 1)))
 
                 def progress(event: dict) -> None:
                     job.progress = min(0.95, float(event.get("epoch", 0)) / float(event.get("epochs", epochs)))
                     job.message = f"epoch {event.get('epoch')}"
 
-                detector = AnomalyDetector(gen, window=window).fit(series, progress=progress)
-                save_asset_detector(detector, series, job.asset, self.model_dir(job.model))
+                detector = train_asset_detector(
+                    series, job.asset, generator=job.generator, params=params, settings={"window": window}, seed=0,
+                    max_minutes=max_minutes, progress=progress,
+                )  # fmt: skip
+                save_asset_detector(detector, self.model_dir(job.model))
                 job.progress, job.status = 1.0, "done"
                 job.message = f"threshold {detector.threshold_.value:.4g} ({detector.threshold_.rule})"
                 if self.on_done is not None:
@@ -97,13 +98,12 @@ class JobRunner:
         out = []
         for folder in sorted(p for p in self.models_dir.iterdir() if p.is_dir() and not p.name.endswith(".tmp")):
             try:
-                gen = BaseGenerator.load(folder)
+                gen = load_generator(folder)
             except Exception as exc:  # a broken folder is listed with its problem
                 out.append({"name": folder.name, "error": str(exc)})
                 continue
-            meta = gen.metadata_
-            out.append({"name": folder.name, "generator": gen.registry_name, "asset": meta.get("asset"),
-                        "channels": meta.get("channels"), "window": gen.n_steps_,
+            out.append({"name": folder.name, "generator": gen.registry_name, "asset": gen.training_.asset,
+                        "channels": gen.channel_names_ and list(gen.channel_names_), "window": gen.n_steps_,
                         "detector": (folder / "detector.json").is_file()})  # fmt: skip
         return out
 

@@ -1,6 +1,10 @@
 """Live scoring: readings as they are stored become rows per asset, scored one at a time by the
 asset's active detector; flagged runs become events (stored and published); gaps are filled.
 
+Events come from the one event tracker (``geniot.core.events``): activating a detector scans the
+stored history with it (``workflows.history.track_history``) and live scoring continues that
+tracker, so history and live give one event per anomaly, each stored once under ``asset@start``.
+
 Containment: a failure while scoring, filling or storing an event of one asset pauses that
 asset's scoring (the error is kept and shown in health) and never reaches the writer thread or
 the other assets. A paused asset starts again from an empty window: the next full window of new
@@ -9,11 +13,9 @@ readings is scored, and if that works the pause ends.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,9 +24,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from geniot.core.exceptions import DataError
 from geniot.data.store import SensorStore
 from geniot.ingest.messages import Reading
 from geniot.tasks import AnomalyDetector, GapImputer
+from geniot.tasks.events import Event
+from geniot.workflows.history import track_history
 
 _MAX_PENDING_TS = 64  # timestamps kept open per asset while their signals arrive
 
@@ -39,7 +44,7 @@ class AssetState:
     pending: dict[datetime, dict[str, float]] = field(default_factory=dict)
     recent: deque = field(default_factory=lambda: deque(maxlen=2048))  # (ts, score, flag)
     last_ts: datetime | None = None
-    event: dict | None = None
+    event: Event | None = None  # the running event, once it spans min_event_steps
     scored: int = 0
     error: str | None = None  # set while scoring is paused by a failure
     errors: int = 0
@@ -52,34 +57,53 @@ class LiveMonitor:
         self.publish = publish
         self._assets: dict[str, AssetState] = {}
         self._lock = threading.Lock()
+        self.security = None  # a service.security_feed.SecurityFeed when a security detector is active
 
     # ------------------------------------------------------------ models
     def activate(self, asset: str, detector: AnomalyDetector, model: str) -> None:
         gen = detector.generator_
         channels = list(gen.metadata_.get("channels") or [])
-        imputer = GapImputer(gen, prefit=True, n_draws=8) if gen.can_impute else None
-        state = AssetState(detector, model, channels, detector.stream(), imputer)
+        imputer = GapImputer(generator=gen, prefit=True, n_draws=8) if gen.can_impute else None
+        state = AssetState(detector, model, channels, detector.stream(asset=asset), imputer)
         self._warm_start(asset, state)
         with self._lock:
             self._assets[asset] = state
+            if state.last_ts is not None:  # readings stored while the history was scanned
+                try:
+                    late = self.store.read_wide(asset, start=state.last_ts, signals=state.channels)
+                    for ts, row in zip(late.timestamps, late.values, strict=True):
+                        ts = pd.Timestamp(ts).to_pydatetime()
+                        if ts > state.last_ts:
+                            self._score(asset, state, ts, row)
+                except DataError:
+                    pass  # nothing newer
+                except Exception as exc:  # noqa: BLE001 - contained to this asset
+                    self._pause(asset, state, exc, "scoring")
 
     def detector(self, asset: str) -> AnomalyDetector:
         with self._lock:
             return self._assets[asset].detector
 
     def _warm_start(self, asset: str, state: AssetState) -> None:
-        """Prime the scorer with the stored tail so that the next reading is scored at once."""
+        """Scan the stored history with the event tracker (its events upserted), then prime the
+        scorer with the stored tail so that the next reading is scored at once and continues
+        the history's events (an anomaly running at the hand-over stays one event)."""
         try:
             series = self.store.read_wide(asset, signals=state.channels)
         except Exception:  # no history yet: the scorer fills up from live readings
             return
-        n = state.scorer.window - 1
+        if series.n_steps == 0:
+            return
         try:
-            for ts, row in zip(series.timestamps[-n:], series.values[-n:], strict=True):
-                state.scorer.update(row, ts)
-                state.last_ts = pd.Timestamp(ts).to_pydatetime()
+            if series.n_steps >= state.scorer.window:
+                state.scorer.continue_from(track_history(self.store, asset, series, state.detector))
+                state.event = state.scorer.tracker.current
+            n = state.scorer.window + int(state.detector.smoothing) - 2  # a window and the smoothing memory
+            state.scorer.warm(series.values[-n:] if n > 0 else series.values[:0])
+            state.last_ts = pd.Timestamp(series.timestamps[-1]).to_pydatetime()
         except Exception as exc:  # noqa: BLE001 - a bad stored row pauses this asset only
-            self._pause(asset, state, exc, "warm start")
+            self._pause(asset, state, exc, "history scan")
+            state.last_ts = pd.Timestamp(series.timestamps[-1]).to_pydatetime()
 
     def deactivate(self, model: str) -> None:
         with self._lock:
@@ -110,6 +134,8 @@ class LiveMonitor:
 
     # ------------------------------------------------------------ feed
     def on_stored(self, readings: list[Reading]) -> None:
+        if self.security is not None:  # contains its own failures
+            self.security.on_stored(readings)
         with self._lock:
             for r in readings:
                 state = self._assets.get(r.asset)
@@ -129,7 +155,7 @@ class LiveMonitor:
         state.paused_at = time.time()
         state.pending.clear()
         try:
-            state.scorer = state.detector.stream()
+            state.scorer = state.detector.stream(asset=asset)
         except Exception:  # noqa: BLE001 - stays paused; the error above says why
             traceback.print_exc()
         print(f"geniot: live scoring of {asset!r} paused: {state.error}", flush=True)
@@ -159,24 +185,12 @@ class LiveMonitor:
         state.scored += 1
         state.error = state.paused_at = None  # a clean score ends a pause
         state.recent.append((ts, result.score, result.flag))
-        if result.flag:
-            ev = state.event
-            if ev is None:
-                ev = state.event = {
-                    "id": uuid.uuid4().hex, "asset": asset, "start_ts": ts, "end_ts": ts, "peak_ts": ts,
-                    "peak_score": result.score, "threshold": result.threshold,
-                    "top_sensors": ";".join(result.top_sensors), "is_open": True,
-                }  # fmt: skip
-                self._emit(ev, "opened")
-            ev["end_ts"] = ts
-            if result.score > ev["peak_score"]:
-                ev.update(peak_ts=ts, peak_score=result.score, top_sensors=";".join(result.top_sensors) or ev["top_sensors"])
-            self.store.upsert_event(ev)
-        elif state.event is not None:
-            ev, state.event = state.event, None
-            ev["is_open"] = False
-            self.store.upsert_event(ev)
-            self._emit(ev, "closed")
+        for change in result.changes:  # opened / extended / closed, by the shared tracker
+            record = change.event.record(result.threshold)
+            self.store.upsert_event(record)
+            state.event = change.event if change.kind != "closed" else None
+            if change.kind != "extended":
+                self._emit(change.event.message(result.threshold, change.kind))
 
     def _fill(self, asset: str, state: AssetState, ts: datetime) -> None:
         window = state.scorer.last_window()
@@ -190,21 +204,10 @@ class LiveMonitor:
         ]
         self.store.add_fills(pd.DataFrame(rows, columns=["ts", "asset", "signal", "value", "lower", "upper"]))
 
-    def _emit(self, event: dict, kind: str) -> None:
+    def _emit(self, message: dict) -> None:
         if self.publish is None:
             return
-        message = {k: _json_safe(v) for k, v in event.items()}
-        message["kind"] = kind
         try:
-            self.publish(event["asset"], message)
+            self.publish(message["asset"], message)
         except Exception:  # alerts are best effort; the event is stored either way
             pass
-
-
-def _json_safe(value):
-    """Times as ISO text; a non-finite score (a window the model could not score) as null."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -14,9 +14,8 @@ from geniot.ingest.writer import BatchWriter
 from geniot.service.jobs import Job, JobRunner
 from geniot.service.live import LiveMonitor
 from geniot.service.retention import RetentionWorker
+from geniot.service.siem_feed import start_siem_feed
 from geniot.tasks import AnomalyDetector
-from geniot.tasks._series import model_channels
-from geniot.workflows.history import store_events
 
 SUPERVISE_EVERY_S = 1.0  # how often a dead writer thread is looked for
 RECENT_RESTART_S = 300.0  # a writer restart keeps health "degraded" this long
@@ -32,6 +31,7 @@ class PlantService:
         self.mqtt = None
         self._alert_client = None
         self.feed = None
+        self.siem = None
         self._assistant = None
         self._assistant_lock = threading.Lock()
 
@@ -50,6 +50,7 @@ class PlantService:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self._open()
+        self.siem = start_siem_feed(self.settings, self.store)  # GENIOT_SYSLOG: stored events leave as CEF
         self.running = True
         self._activate_saved_models()
         self._supervisor.start()
@@ -82,6 +83,8 @@ class PlantService:
         self._supervisor_stop.set()
         self._supervisor.join(timeout=5)
         self.writer.close()
+        if self.siem is not None:
+            self.siem.stop()
         self.store.close()
         self.running = False
         self.mqtt = self._alert_client = self.feed = None
@@ -96,16 +99,7 @@ class PlantService:
                     continue
 
     def _job_done(self, job: Job, detector: AnomalyDetector) -> None:
-        self.live.activate(job.asset, detector, job.model)
-        self._scan_history(job.asset, detector)
-
-    def _scan_history(self, asset: str, detector: AnomalyDetector) -> None:
-        """Events for the history stored before the asset's detector was live (what `ask` and
-        the events list show for "yesterday"); live scoring takes over from here."""
-        try:
-            store_events(self.store, asset, self.store.read_wide(asset, signals=model_channels(detector.generator_)), detector)
-        except Exception:  # history too short or channels changed: live scoring still runs
-            traceback.print_exc()
+        self.live.activate(job.asset, detector, job.model)  # scans the stored history's events too
 
     def assistant(self):
         """The question answerer over this store (the language model loads on first use)."""
@@ -127,9 +121,7 @@ class PlantService:
         self.writer.flush()
         active = self.live.status()
         for asset in self.store.assets():
-            if asset in active:
-                self._scan_history(asset, self.live.detector(asset))
-            else:
+            if asset not in active:  # an active detector scanned the history when it was activated
                 self.jobs.submit(model=f"{asset}-gaussian", asset=asset, generator="gaussian", window=16)
 
     # ------------------------------------------------------------ alerts
@@ -172,6 +164,9 @@ class PlantService:
             if mqtt["state"] != "connected":
                 degraded.append(f"MQTT ingest is {mqtt['state']}" + (f": {mqtt['last_error']}" if mqtt["last_error"] else ""))
             degraded.extend(p for p in mqtt.get("problems", []) if not p.startswith("MQTT ingest is"))
+        siem = None if self.siem is None else self.siem.status()
+        if self.siem is not None:
+            degraded.extend(self.siem.problems())
         scoring = self.live.scoring()
         for asset, error in scoring["paused"].items():
             degraded.append(f"live scoring of {asset!r} is paused: {error}")
@@ -187,7 +182,7 @@ class PlantService:
             "uptime_s": round(time.time() - self.started, 1),
             "readings": readings,
             "assets": assets,
-            "components": {"writer": writer, "mqtt": mqtt, "scoring": scoring},
+            "components": {"writer": writer, "mqtt": mqtt, "scoring": scoring, "siem": siem},
             "ingest": {"received": s.received, "stored": s.stored, "duplicates": s.duplicates,
                        "rejected": s.rejected, "batches": s.batches, "write_errors": s.write_errors,
                        "not_stored": s.not_stored, "on_stored_errors": s.on_stored_errors,

@@ -73,7 +73,8 @@ def fitted_generator(generator: BaseGenerator | None, owner: str) -> BaseGenerat
 
 
 def model_channels(generator: BaseGenerator) -> list[str] | None:
-    names = getattr(generator, "metadata_", {}).get("channels")
+    """The channel names the generator was fitted with (None for bare arrays)."""
+    names = getattr(generator, "channel_names_", None)
     return list(names) if names else None
 
 

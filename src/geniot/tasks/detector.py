@@ -23,15 +23,26 @@ import numpy as np
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import ArtifactError, CapabilityError, DataError
+from geniot.core.record import TrainingRecord, fallback_channel_names
+from geniot.core.task import BaseTask
 from geniot.data.series import SensorSeries
 from geniot.data.windows import make_windows
+from geniot.models.loading import load_generator
 from geniot.tasks._series import (
     check_long_enough,
     fitted_generator,
     model_channels,
     series_values,
 )
-from geniot.tasks.events import Event, debounce, group_events
+from geniot.tasks.events import (
+    Event,
+    EventTracker,
+    event_flags,
+    feed_tracker,
+    flag_scores,
+    rank_sensors,
+    smooth_scores,
+)
 from geniot.tasks.thresholds import Threshold, calibrate_threshold
 
 DETECTOR_FILE = "detector.json"
@@ -65,7 +76,7 @@ class Detection:
         return frame
 
 
-class AnomalyDetector:
+class AnomalyDetector(BaseTask):
     """Anomaly scores, calibrated flags, sensor attribution and events from a generator.
 
     Parameters
@@ -93,6 +104,11 @@ class AnomalyDetector:
         with and without the other channels), so a change of operating regime that the machine
         follows as it should is no anomaly, while the other sensors not following it is; the
         given channels are never named as the sensors behind an event.
+    score:
+        ``"window"`` (minus the log-likelihood of the whole window) or ``"step"`` (of the window's
+        last step given the steps before it: a one-step-ahead surprise). Under ``"window"`` a
+        regime change raises every window it lies in by the whole change; under ``"step"`` only
+        what the recent past does not explain counts (it needs ``align="end"``).
     top_k, merge_gap, min_event_steps:
         Sensors named per step/event; runs of at most ``merge_gap`` unflagged steps between
         flagged ones are bridged; runs of flags shorter than ``min_event_steps`` are dropped.
@@ -102,8 +118,8 @@ class AnomalyDetector:
 
     def __init__(
         self,
-        generator: BaseGenerator,
         *,
+        generator: BaseGenerator | None = None,
         window: int = 24,
         threshold: str | float = "pot",
         risk: float = 1e-3,
@@ -117,6 +133,7 @@ class AnomalyDetector:
         merge_gap: int = 0,
         min_event_steps: int = 1,
         given: tuple[str, ...] | list[str] | None = None,
+        score: str = "window",
         prefit: bool = False,
     ) -> None:
         self.generator = generator
@@ -132,15 +149,9 @@ class AnomalyDetector:
         self.top_k = top_k
         self.merge_gap = merge_gap
         self.min_event_steps = min_event_steps
-        self.given = None if given is None else list(given)
+        self.given = given
+        self.score = score
         self.prefit = prefit
-        self.generator_ = None
-        self._check_generator(generator)
-
-    _PARAMS = (
-        "window", "threshold", "risk", "level", "quantile", "calibration_fraction", "smoothing",
-        "align", "attribute", "top_k", "merge_gap", "min_event_steps", "given",
-    )  # fmt: skip
 
     @staticmethod
     def _check_generator(generator: BaseGenerator) -> None:
@@ -152,21 +163,29 @@ class AnomalyDetector:
                 "'gaussian', 'vae' or 'diffusion'"
             )
 
-    def _check_settings(self) -> None:
+    def _validate(self) -> None:
+        self._check_generator(self.generator)
         if self.align not in ("end", "center"):
             raise DataError(f"align must be 'end' or 'center', got {self.align!r}")
         if self.attribute not in ("flagged", "all", "none"):
             raise DataError(f"attribute must be 'flagged', 'all' or 'none', got {self.attribute!r}")
+        if self.score not in ("window", "step"):
+            raise DataError(f"score must be 'window' or 'step', got {self.score!r}")
+        if self.score == "step" and self.align != "end":
+            raise DataError("score='step' judges the last step of each window: it needs align='end'")
         if int(self.smoothing) < 1:
             raise DataError(f"smoothing must be at least 1, got {self.smoothing}")
         if not 0.0 <= float(self.calibration_fraction) < 1.0:
             raise DataError(f"calibration_fraction must be in [0, 1), got {self.calibration_fraction}")
+        if self.given is not None and (isinstance(self.given, str) or not all(isinstance(g, str) for g in self.given)):
+            raise DataError(f"given must be a list of channel names, got {self.given!r}")
 
     # ------------------------------------------------------------ fit
-    def fit(self, normal, *, progress=None) -> AnomalyDetector:
+    def fit(self, normal, *, progress=None, record: TrainingRecord | None = None) -> AnomalyDetector:
         """Fit (unless prefit) and calibrate on normal data: a series, an array (n_steps, c), or
-        a list of them (e.g. one per asset)."""
-        self._check_settings()
+        a list of them (e.g. one per asset). ``record`` (where the data came from) is saved with
+        the generator; by default it holds the window and the calibration share."""
+        self.validate()
         items = normal if isinstance(normal, (list, tuple)) else [normal]
         if not items:
             raise DataError("no normal data to fit on")
@@ -186,9 +205,12 @@ class AnomalyDetector:
                 check_long_enough(fit_part, int(self.window), source)
                 train_windows.append(make_windows(fit_part, int(self.window)))
                 calib.append((values[len(values) - n_cal :] if n_cal else values, source))
-            self.generator_ = self.generator.clone().fit(np.concatenate(train_windows), progress=progress)
-            if isinstance(items[0], SensorSeries):
-                self.generator_.metadata_ = {"channels": list(items[0].channels), "window": int(self.window)}
+            first = items[0] if isinstance(items[0], SensorSeries) else None
+            self.generator_ = self.generator.clone().fit(
+                np.concatenate(train_windows), progress=progress,
+                channels=None if first is None else first.channels,
+                record=record or TrainingRecord(window=int(self.window), calibration=float(self.calibration_fraction)),
+            )  # fmt: skip
         gen = self.generator_
         step_scores, windows = [], []
         for values, source in calib:
@@ -201,7 +223,7 @@ class AnomalyDetector:
     def calibrate_windows(self, windows: np.ndarray) -> AnomalyDetector:
         """Calibrate on normal windows (n, t, c) of a prefit generator that it never saw in
         training (``geniot fit`` keeps such a part of the data out); each window counts once."""
-        self._check_settings()
+        self.validate()
         if not self.prefit:
             raise DataError("calibrate_windows needs a prefit generator (AnomalyDetector(..., prefit=True))")
         self.generator_ = self.generator
@@ -231,8 +253,20 @@ class AnomalyDetector:
     def window_scores(self, windows: np.ndarray) -> np.ndarray:
         """Anomaly score of each window (n, t, c) (NaN = gap): minus the generator's score, given
         the operating conditions (``given``) when there are any. A window with nothing observed
-        scores NaN."""
-        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        scores NaN; with ``score="step"``, one whose last step is unread."""
+        if self.score != "step":
+            return self._joint_scores(windows)
+        windows = np.asarray(windows, dtype=np.float64)
+        past = windows.copy()
+        past[:, -1, :] = np.nan
+        whole = self._joint_scores(windows)
+        with np.errstate(invalid="ignore"):  # -log p(last | past) = -log p(window) + log p(past)
+            step = np.where(np.isinf(whole), whole, whole - self._joint_scores(past))
+        step[np.isnan(windows[:, -1, :]).all(axis=1)] = np.nan
+        return step
+
+    def _joint_scores(self, windows: np.ndarray) -> np.ndarray:
+        gen = fitted_generator(getattr(self, "generator_", None), "AnomalyDetector")
         given = self.given_index()
         if not given:
             return anomaly_scores(gen, windows)
@@ -257,7 +291,7 @@ class AnomalyDetector:
 
     def channel_z(self, windows: np.ndarray) -> np.ndarray:
         """Each sensor's surprise given the others, in normal-data z units: (n, c)."""
-        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        gen = fitted_generator(getattr(self, "generator_", None), "AnomalyDetector")
         mask = ~np.isnan(windows)
         out = np.full((len(windows), gen.n_channels_), np.nan)
         seen = mask.any(axis=(1, 2))
@@ -278,17 +312,7 @@ class AnomalyDetector:
         return out
 
     def _smooth(self, scores: np.ndarray) -> np.ndarray:
-        k = int(self.smoothing)
-        if k <= 1:
-            return scores
-        finite = np.isfinite(scores)
-        csum = np.concatenate([[0.0], np.cumsum(np.where(finite, scores, 0.0))])
-        ccount = np.concatenate([[0], np.cumsum(finite)])
-        idx = np.arange(1, len(scores) + 1)
-        lo = np.maximum(idx - k, 0)
-        count = ccount[idx] - ccount[lo]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, (csum[idx] - csum[lo]) / count, np.nan)
+        return smooth_scores(scores, int(self.smoothing))  # the one rule, shared with live and edge
 
     def _step_index(self, n_steps: int, n_windows: int) -> np.ndarray:
         """The window whose score each step takes."""
@@ -301,8 +325,8 @@ class AnomalyDetector:
         return self._score_series(X)[0]
 
     def _score_series(self, X):
-        self._check_settings()
-        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        self.validate()
+        gen = fitted_generator(getattr(self, "generator_", None), "AnomalyDetector")
         values, source = series_values(X, gen.n_channels_, model_channels(gen))
         check_long_enough(values, gen.n_steps_, source)
         windows = make_windows(values, gen.n_steps_)
@@ -314,7 +338,7 @@ class AnomalyDetector:
         """Scores, flags, sensor attribution and events for a series."""
         scores, windows, index = self._score_series(X)
         threshold = float(self.threshold_.value)
-        flags = np.isfinite(scores) & (scores > threshold)
+        flags = flag_scores(scores, threshold)
         n_channels = windows.shape[2]
         channel_z = np.full((len(scores), n_channels), np.nan)
         if self.attribute != "none":
@@ -323,50 +347,48 @@ class AnomalyDetector:
                 z = np.full((len(windows), n_channels), np.nan)
                 z[wanted] = self.channel_z(windows[wanted])
                 channel_z = z[index]
+        timestamps = X.timestamps if isinstance(X, SensorSeries) else None
+        events = self.events_of(flags, scores, channel_z, timestamps)  # the tracker live scoring runs too
         if int(self.min_event_steps) > 1 or int(self.merge_gap) > 0:
-            flags = debounce(flags, int(self.merge_gap), int(self.min_event_steps))
+            flags = event_flags(events, len(flags))
         names = self.channel_names(n_channels)
         top = [self._top(z_row, names) if (flag or self.attribute == "all") else () for z_row, flag in zip(channel_z, flags, strict=True)]
-        timestamps = X.timestamps if isinstance(X, SensorSeries) else None
-        events = self.events_of(flags, scores, channel_z, timestamps)
         return Detection(scores, flags, threshold, channel_z, top, events, timestamps)
 
     def channel_names(self, n_channels: int) -> list[str]:
-        return model_channels(self.generator_) or [f"ch{j}" for j in range(n_channels)]
+        return model_channels(self.generator_) or fallback_channel_names(n_channels)
 
-    def events_of(self, flags: np.ndarray, scores: np.ndarray, channel_z: np.ndarray, timestamps=None) -> list[Event]:
-        """Events of final (already debounced) flags, with this detector's grouping settings."""
-        return group_events(
-            flags,
-            scores,
-            channel_z=channel_z,
-            channels=self.channel_names(channel_z.shape[1]),
-            timestamps=timestamps,
-            merge_gap=int(self.merge_gap),
-            min_steps=int(self.min_event_steps),
-            top_k=int(self.top_k),
-        )
+    def events_of(self, flags: np.ndarray, scores: np.ndarray, channel_z: np.ndarray, timestamps=None,
+                  asset: str | None = None) -> list[Event]:  # fmt: skip
+        """Events of per-step flags (raw or already debounced: the same events), with this
+        detector's grouping settings (``geniot.core.events.EventTracker``)."""
+        tracker = self.event_tracker(asset=asset, n_channels=channel_z.shape[1])
+        return feed_tracker(tracker, flags, scores, channel_z=channel_z, timestamps=timestamps).finish()
+
+    def event_tracker(self, *, asset: str | None = None, n_channels: int | None = None, keep_closed: bool = True) -> EventTracker:
+        """An empty event tracker with this detector's settings: what batch, live and edge use."""
+        n = self.generator_.n_channels_ if n_channels is None else n_channels
+        return EventTracker(channels=self.channel_names(n), merge_gap=int(self.merge_gap), min_steps=int(self.min_event_steps),
+                            top_k=int(self.top_k), asset=asset, keep_closed=keep_closed)  # fmt: skip
 
     def _top(self, z_row: np.ndarray, names: list[str]) -> tuple[str, ...]:
-        if not np.isfinite(z_row).any():
-            return ()
-        order = np.argsort(-np.nan_to_num(z_row, nan=-np.inf))[: int(self.top_k)]
-        return tuple(names[j] for j in order if np.isfinite(z_row[j]) and z_row[j] > 0)
+        return rank_sensors(z_row, names, int(self.top_k))
 
-    def stream(self):
-        """A scorer that takes one reading at a time (bounded memory) for live data."""
+    def stream(self, *, asset: str | None = None):
+        """A scorer that takes one reading at a time (bounded memory) for live data; its events
+        have ids ``asset@start``."""
         from geniot.tasks.streaming import StreamingScorer
 
-        return StreamingScorer(self)
+        return StreamingScorer(self, asset=asset)
 
     # ------------------------------------------------------------ persistence
     def save(self, path) -> Path:
         """The generator's artifact folder plus ``detector.json`` (settings and calibration)."""
-        gen = fitted_generator(self.generator_, "AnomalyDetector")
+        gen = fitted_generator(getattr(self, "generator_", None), "AnomalyDetector")
         path = Path(path)
         gen.save(path)
         state = {
-            "params": {k: getattr(self, k) for k in self._PARAMS},
+            "params": {k: v for k, v in self.get_params(deep=False).items() if k not in ("generator", "prefit")},
             "threshold_": {"value": self.threshold_.value, "rule": self.threshold_.rule},
             "n_calibration_windows_": self.n_calibration_windows_,
             "channel_center_": self.channel_center_.tolist(),
@@ -385,7 +407,7 @@ class AnomalyDetector:
             state = json.loads(file.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ArtifactError(f"{file}: unreadable ({exc})") from exc
-        detector = cls(BaseGenerator.load(path), prefit=True, **state["params"])
+        detector = cls(generator=load_generator(path), prefit=True, **state["params"])
         detector.generator_ = detector.generator
         detector.threshold_ = Threshold(float(state["threshold_"]["value"]), str(state["threshold_"]["rule"]))
         detector.n_calibration_windows_ = int(state["n_calibration_windows_"])

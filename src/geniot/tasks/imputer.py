@@ -6,6 +6,7 @@ import numpy as np
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import CapabilityError, DataError
+from geniot.core.task import BaseTask
 from geniot.data.series import SensorSeries
 from geniot.data.windows import make_windows
 from geniot.tasks._series import (
@@ -18,7 +19,7 @@ from geniot.tasks._series import (
 from geniot.tasks.stitching import covering_starts, pool_draws, position_weights
 
 
-class GapImputer:
+class GapImputer(BaseTask):
     """Fills gaps (NaN) in a series, point gaps and long outages alike, keeping every observed
     value bit for bit.
 
@@ -27,7 +28,8 @@ class GapImputer:
     generator:
         A generator that can impute (``generator.can_impute``): natively (diffusion, Gaussian
         baseline) or by an approximate method (the VAE's pseudo-Gibbs chains). ``fit`` clones
-        and fits it; with ``prefit=True`` it is used as given.
+        and fits it; with ``prefit=True`` it is used as given, and ``transform`` works without
+        ``fit`` (as scikit-learn's ``prefit`` meta-estimators do).
     window:
         Steps per window when ``fit`` is given a series (a fitted generator brings its own).
     stride:
@@ -49,8 +51,8 @@ class GapImputer:
 
     def __init__(
         self,
-        generator: BaseGenerator,
         *,
+        generator: BaseGenerator | None = None,
         window: int = 24,
         stride: int | None = None,
         n_draws: int = 1,
@@ -67,20 +69,33 @@ class GapImputer:
         self.point = point
         self.prefit = prefit
         self.random_state = random_state
-        self.generator_ = generator if prefit else None
-        if prefit:
-            self._check_generator(generator)
 
     # ------------------------------------------------------------ fit
-    def fit(self, X, *, progress=None) -> GapImputer:
-        """Fit a clone of the generator on windows (n, t, c) or on a series (n_steps, c)."""
-        self._check_generator(self.generator)
+    def fit(self, X=None, *, progress=None) -> GapImputer:
+        """Fit a clone of the generator on windows (n, t, c) or on a series (n_steps, c); with
+        ``prefit=True`` take the fitted generator as it is (``X`` is not needed)."""
+        self.validate()
         if self.prefit:
             self.generator_ = self.generator
             return self
+        if X is None:
+            raise DataError("GapImputer.fit needs windows or a series to fit on (or prefit=True)")
         windows = X if (isinstance(X, np.ndarray) and X.ndim == 3) else make_windows(X, self.window)
         self.generator_ = self.generator.clone().fit(windows, progress=progress)
         return self
+
+    def _validate(self) -> None:
+        self._check_generator(self.generator)
+        if self.point not in ("median", "mean"):
+            raise DataError(f"point must be 'median' or 'mean', got {self.point!r}")
+
+    def fitted_generator(self) -> BaseGenerator:
+        """The generator ``transform`` uses: the fitted one, or the given one with ``prefit=True``."""
+        gen = getattr(self, "generator_", None)
+        if gen is None and self.prefit:
+            self.validate()
+            gen = self.generator
+        return fitted_generator(gen, "GapImputer")
 
     @staticmethod
     def _check_generator(generator: BaseGenerator) -> None:
@@ -99,7 +114,7 @@ class GapImputer:
         With ``return_interval=True``: ``(filled, lower, upper)``; at observed entries all three
         hold the observed value.
         """
-        gen = fitted_generator(self.generator_, "GapImputer")
+        gen = self.fitted_generator()
         values, source = series_values(X, gen.n_channels_, model_channels(gen))
         filled, lower, upper = self._fill(gen, values, source)
         if isinstance(X, SensorSeries):

@@ -11,6 +11,10 @@ are appended. The join is thus drawn from the model's own conditional distributi
 * ``fixed`` values (a setpoint held by ``--set``, or calendar channels) are shown as observed in
   every stretch, so the model fills the other signals given them (a what-if at the scale of days).
 * Several series (a fleet) are continued together in one batch, one chain each.
+* Long-range structure rides on explicit conditions (``conditions``, one row per step): each
+  window is sampled or imputed given the conditions at its first step. The calendar
+  (:func:`calendar_conditions`: time of day and day of week as points on a circle) is learned at
+  fit time (``geniot fit --calendar``), so daily and weekly cycles carry over any length.
 
 Faults on demand (:class:`FaultProfile`) are learned from labelled stretches of real data: the
 deviation of each channel from the normal level just before the episode, as a function of the
@@ -31,6 +35,9 @@ from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import CapabilityError, DataError
 from geniot.core.validation import check_random_state
 
+#: condition columns of the calendar: time of day and day of week as points on a circle
+CALENDAR_CONDITIONS = ("day_sin", "day_cos", "week_sin", "week_cos")
+
 #: bins of progress through an episode in a learned fault profile
 PROFILE_BINS = 20
 #: a channel whose step changes inside episodes shrink below this share of normal ones freezes
@@ -47,6 +54,14 @@ def check_can_continue(generator: BaseGenerator) -> None:
         )
 
 
+def calendar_conditions(timestamps) -> np.ndarray:
+    """(n, 4) calendar conditions of each timestamp (see :data:`CALENDAR_CONDITIONS`)."""
+    ts = pd.DatetimeIndex(pd.to_datetime(np.asarray(timestamps)))
+    day = (ts.hour * 3600 + ts.minute * 60 + ts.second).to_numpy(dtype=np.float64) / 86400.0
+    week = (ts.day_of_week.to_numpy(dtype=np.float64) + day) / 7.0
+    return np.stack([np.sin(2 * np.pi * day), np.cos(2 * np.pi * day), np.sin(2 * np.pi * week), np.cos(2 * np.pi * week)], axis=1)
+
+
 def continue_series(
     generator: BaseGenerator,
     n_steps: int,
@@ -54,13 +69,16 @@ def continue_series(
     n_series: int = 1,
     context: int | None = None,
     fixed: np.ndarray | None = None,
+    conditions: np.ndarray | None = None,
     random_state=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n_series`` continuous series of ``n_steps`` steps: (n_series, n_steps, n_channels).
 
     ``context`` (k, default half the window) steps of the series so far are shown in every new
     window. ``fixed`` is (n_steps, n_channels) or (n_series, n_steps, n_channels), NaN where the
-    model is free; elsewhere the value is held (and shown to the model). Also returns the steps
+    model is free; elsewhere the value is held (and shown to the model). ``conditions`` is
+    (n_steps, n_conditions) or (n_series, n_steps, n_conditions) for a model fitted with
+    conditions: each window is drawn given the row of its first step. Also returns the steps
     where a new stretch starts (its seams), for the seam statistic.
     """
     check_can_continue(generator)
@@ -74,6 +92,7 @@ def continue_series(
         raise DataError(f"need at least one step and one series, got {n_steps} steps and {n_series} series")
     rng = check_random_state(random_state)
     held = _fixed_array(fixed, n_series, n_steps, c)
+    given = _condition_rows(generator, conditions, n_series, n_steps)
     # Room for a last window that runs past the end; cut off at the end.
     total = n_steps + w
     out = np.full((n_series, total, c), np.nan)
@@ -81,10 +100,11 @@ def continue_series(
         out[:, :n_steps] = held
     first = out[:, :w]
     first_mask = ~np.isnan(first)
+    cond = None if given is None else given[:, 0]
     if first_mask.any():
-        out[:, :w] = generator.impute(first, first_mask, random_state=rng)[0]
+        out[:, :w] = generator.impute(first, first_mask, random_state=rng, conditions=cond)[0]
     else:
-        out[:, :w] = generator.sample(n_series, random_state=rng)
+        out[:, :w] = generator.sample(n_series, random_state=rng, conditions=cond)
     seams = []
     pos = w
     while pos < n_steps:
@@ -92,10 +112,28 @@ def continue_series(
         window = out[:, lo : lo + w].copy()
         mask = ~np.isnan(window)
         mask[:, :k] = True
-        out[:, lo : lo + w] = generator.impute(window, mask, random_state=rng)[0]
+        cond = None if given is None else given[:, lo]
+        out[:, lo : lo + w] = generator.impute(window, mask, random_state=rng, conditions=cond)[0]
         seams.append(pos)
         pos += w - k
     return out[:, :n_steps], np.asarray(seams, dtype=np.int64)
+
+
+def _condition_rows(generator: BaseGenerator, conditions, n_series: int, n_steps: int) -> np.ndarray | None:
+    """Per-step conditions as (n_series, n_steps, n_conditions), checked against the model."""
+    wanted = int(getattr(generator, "n_conditions_", 0))
+    if conditions is None:
+        if wanted:
+            raise DataError(f"the model was fitted with {wanted} condition columns; pass their values for every step")
+        return None
+    arr = np.asarray(conditions, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = np.broadcast_to(arr, (n_series, *arr.shape))
+    if arr.shape != (n_series, n_steps, wanted):
+        raise DataError(f"conditions must be shaped ({n_series}, {n_steps}, {wanted}), got {arr.shape}")
+    if np.isnan(arr).any():
+        raise DataError("the conditions have missing values; every step needs one")
+    return arr
 
 
 def _fixed_array(fixed, n_series: int, n_steps: int, c: int) -> np.ndarray | None:
@@ -179,6 +217,39 @@ def fault_episodes(labels: pd.Series) -> list[tuple[str, int, int]]:
     return out
 
 
+def _normal_before(x: np.ndarray, normal: np.ndarray, start: int, stop: int):
+    """(level, step noise) of the normal rows just before an episode (as many as it is long,
+    at least 12); None when fewer than 4 of them are normal."""
+    idx = np.arange(max(0, start - max(12, stop - start)), start)
+    idx = idx[normal[idx]]
+    if len(idx) < 4:
+        return None
+    return np.nanmedian(x[idx], axis=0), np.nanstd(np.diff(x[idx], axis=0), axis=0)
+
+
+def episode_features(x: np.ndarray, normal: np.ndarray, start: int, stop: int) -> np.ndarray | None:
+    """What a fault episode did, for naming its type: per channel the mean deviation from the
+    level before it (in units of the normal step noise, signed-log scaled), then summaries that
+    do not depend on which signal a sensor fault hit: the least and most step spread relative to
+    normal (a stuck signal stops moving), the two largest deviations, how many channels moved,
+    and the strongest trend (a drift grows). None without a normal stretch before it."""
+    before = _normal_before(x, normal, start, stop)
+    if before is None or stop - start < 3:
+        return None
+    base, noise = before
+    scale = np.maximum(noise, 1e-9)
+    dev = (x[start:stop] - base) / scale
+    slog = lambda v: np.sign(v) * np.log1p(np.abs(v))  # noqa: E731
+    mean = np.nan_to_num(np.nanmean(dev, axis=0))
+    steps = np.log(np.nan_to_num(np.nanstd(np.diff(x[start:stop], axis=0), axis=0) / scale, nan=1.0) + 1e-3)
+    t = np.arange(stop - start) - (stop - start - 1) / 2.0
+    trend = np.abs(np.nan_to_num((np.nan_to_num(dev - mean) * t[:, None]).mean(axis=0) / max(np.mean(t**2), 1e-9)))
+    top = np.sort(np.abs(mean))[::-1]
+    summary = [steps.min(), steps.max(), slog(top[0]), slog(top[1] if len(top) > 1 else 0.0),
+               float(np.sum(np.abs(mean) > 3.0)), slog(trend.max() * (stop - start))]  # fmt: skip
+    return np.concatenate([slog(mean), np.asarray(summary)])
+
+
 def learn_fault_profiles(
     values: list[np.ndarray], labels: list[pd.Series], channels: tuple[str, ...]
 ) -> dict[str, FaultProfile]:
@@ -198,13 +269,10 @@ def learn_fault_profiles(
         normal = lab.fillna("normal").astype(str).isin(["normal", ""]).to_numpy()
         for fault, start, stop in fault_episodes(lab):
             n = stop - start
-            before = max(12, n)
-            idx = np.arange(max(0, start - before), start)
-            idx = idx[normal[idx]]
-            if len(idx) < 4:
+            before = _normal_before(x, normal, start, stop)
+            if before is None:
                 continue  # no normal stretch to measure the deviation from
-            base = np.nanmedian(x[idx], axis=0)
-            noise = np.nanstd(np.diff(x[idx], axis=0), axis=0)
+            base, noise = before
             dev = x[start:stop] - base
             bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
             steps = np.nanstd(np.diff(x[start:stop], axis=0), axis=0) if n > 2 else np.full(x.shape[1], np.nan)

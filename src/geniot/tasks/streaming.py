@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from geniot.core.exceptions import DataError
-from geniot.tasks._series import model_channels
+from geniot.tasks.events import Change, EventTracker, flag_scores, reading_row, smooth_scores
 
 
 @dataclass(frozen=True)
@@ -18,49 +18,70 @@ class StepScore:
     threshold: float
     top_sensors: tuple[str, ...]
     timestamp: object = None
+    changes: tuple[Change, ...] = field(default_factory=tuple)  # events opened, extended or closed here
 
 
 class StreamingScorer:
     """Keeps the last window of readings (and the last ``smoothing`` window scores) of one
-    asset; ``update`` returns the new reading's score once a whole window has been seen.
+    asset; ``update`` returns the new reading's score once a whole window has been seen, and
+    the events it changed (the detector's ``merge_gap``/``min_event_steps``, ids ``asset@start``).
 
-    The numbers equal ``AnomalyDetector.detect`` with ``align="end"`` on the same series.
-    A reading may hold NaN (a dropped value): it is scored as a gap.
+    The numbers and events equal ``AnomalyDetector.detect`` with ``align="end"`` on the same
+    series from its ``window``-th step on (``detect`` gives the first steps the first window's
+    score). A reading may hold NaN or miss a signal (a dropped value): it is scored as a gap.
     """
 
-    def __init__(self, detector) -> None:
+    def __init__(self, detector, *, asset: str | None = None) -> None:
         self.detector = detector
-        gen = detector.generator_
+        gen = getattr(detector, "generator_", None)
         if gen is None:
             raise DataError("the detector is not fitted; call fit first")
         self.n_channels = gen.n_channels_
         self.window = gen.n_steps_
-        self.channels = model_channels(gen) or [f"ch{j}" for j in range(self.n_channels)]
+        self.channels = detector.channel_names(self.n_channels)
         self._readings: deque[np.ndarray] = deque(maxlen=self.window)
         self._scores: deque[float] = deque(maxlen=int(detector.smoothing))
+        self.tracker: EventTracker = detector.event_tracker(asset=asset, keep_closed=False)
 
     def last_window(self) -> np.ndarray:
         """The readings held now, oldest first: (up to window, n_channels)."""
         return np.stack(self._readings) if self._readings else np.empty((0, self.n_channels))
 
-    def update(self, reading, timestamp=None) -> StepScore | None:
-        values = np.asarray(reading, dtype=np.float64).reshape(-1)
-        if values.size != self.n_channels:
-            raise DataError(f"a reading must have {self.n_channels} values ({', '.join(self.channels)}), got {values.size}")
-        if np.isinf(values).any():
-            j = int(np.flatnonzero(np.isinf(values))[0])
-            raise DataError("infinite value in a reading", column=self.channels[j])
+    def warm(self, rows) -> None:
+        """Fill the window and the smoothing memory from stored rows (oldest first) without
+        tracking events: a history scan has already tracked them (``continue_from``)."""
+        for row in rows:
+            self._push(row)
+
+    def continue_from(self, tracker: EventTracker) -> None:
+        """Go on with the events of a tracker that was fed the history before (its running event
+        continues with the same id)."""
+        tracker.keep_closed = False
+        tracker.closed.clear()
+        self.tracker = tracker
+
+    def _push(self, reading) -> np.ndarray | None:
+        try:
+            values = reading_row(reading, self.channels)
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
         self._readings.append(values)
         if len(self._readings) < self.window:
             return None
         window = np.stack(self._readings)[None]
-        raw = float(self.detector.window_scores(window)[0])
-        self._scores.append(raw)
-        known = [s for s in self._scores if not np.isnan(s)]  # +inf: a window too extreme to score
-        score = float(np.mean(known)) if known else float("nan")
+        self._scores.append(float(self.detector.window_scores(window)[0]))
+        return window
+
+    def update(self, reading, timestamp=None) -> StepScore | None:
+        window = self._push(reading)
+        if window is None:
+            return None
+        score = float(smooth_scores(np.array(self._scores), len(self._scores))[-1])
         threshold = float(self.detector.threshold_.value)
-        flag = bool(not np.isnan(score) and score > threshold)
-        top: tuple[str, ...] = ()
-        if flag and self.detector.attribute != "none":
-            top = self.detector._top(self.detector.channel_z(window)[0], self.channels)
-        return StepScore(score, flag, threshold, top, timestamp)
+        flag = bool(flag_scores(score, threshold))
+        z = None
+        if self.detector.attribute == "all" or (flag and self.detector.attribute != "none"):
+            z = self.detector.channel_z(window)[0]
+        top = self.detector._top(z, self.channels) if (flag and z is not None) else ()
+        changes = self.tracker.update(flag, score, z=z, time=timestamp)
+        return StepScore(score, flag, threshold, top, timestamp, tuple(changes))

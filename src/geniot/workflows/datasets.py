@@ -12,7 +12,7 @@ from geniot.core.exceptions import DataError
 from geniot.data.io import read_table
 from geniot.data.series import SensorSeries
 from geniot.data.splits import interleaved_holdout
-from geniot.data.windows import make_windows
+from geniot.data.windows import make_windows, window_starts
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,18 @@ class WindowSet:
     timing: dict = field(default_factory=dict)
     #: fault type -> learned profile (``FaultProfile.to_dict``) when fitted with labels
     faults: dict = field(default_factory=dict)
+    #: (n_windows, n_conditions) conditions of each window at its first step, and their names
+    conditions: np.ndarray | None = None
+    condition_names: tuple[str, ...] = ()
 
 
-def pool_windows(series: dict[str, SensorSeries], window: int, stride: int = 1, source: str = "") -> WindowSet:
-    """Window every asset's series and stack them; all assets must share the same channels."""
+def pool_windows(
+    series: dict[str, SensorSeries], window: int, stride: int = 1, source: str = "", *, calendar: bool = False
+) -> WindowSet:
+    """Window every asset's series and stack them; all assets must share the same channels.
+
+    ``calendar`` gives each window the calendar conditions (time of day, day of week) of its
+    first step, for generators that learn daily and weekly cycles as conditions."""
     if not series:
         raise DataError("no sensor series to train on", file=source or None)
     items = list(series.items())
@@ -49,9 +57,18 @@ def pool_windows(series: dict[str, SensorSeries], window: int, stride: int = 1, 
     units: dict[str, str] = {}
     for _, s in items:
         units.update(s.units)
-    return WindowSet(
+    pooled = WindowSet(
         np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source, series_timing(series)
     )
+    if not calendar:
+        return pooled
+    from geniot.tasks.long_synthesis import CALENDAR_CONDITIONS, calendar_conditions
+
+    missing = [a for a, s in items if s.timestamps is None]
+    if missing:
+        raise DataError(f"--calendar needs timestamps; asset(s) {missing} have none", file=source or None)
+    cond = [calendar_conditions(s.timestamps[window_starts(s.n_steps, window, stride)]) for _, s in items]
+    return dataclasses.replace(pooled, conditions=np.concatenate(cond), condition_names=CALENDAR_CONDITIONS)
 
 
 def series_timing(series: dict[str, SensorSeries]) -> dict:
@@ -82,11 +99,13 @@ def windows_from_file(
     asset: str | None = None,
     train_rows: int | None = None,
     labels=None,
+    calendar: bool = False,
 ) -> WindowSet:
     """Read a CSV/Parquet file (wide or long) and cut it into windows; ``train_rows`` keeps only
     the first rows of each series (e.g. the normal start of a SKAB file). With ``labels`` (a
     labels file, or True for the data file's own fault column) fault rows become gaps and every
-    labelled fault is learned (:mod:`geniot.workflows.fault_labels`)."""
+    labelled fault is learned (:mod:`geniot.workflows.fault_labels`). ``calendar``: see
+    :func:`pool_windows`."""
     path = Path(path)
     table = read_table(path)
     if train_rows is not None:
@@ -98,17 +117,20 @@ def windows_from_file(
             raise DataError(f"asset {asset!r} is not in the file; assets: {sorted(table)}", file=str(path))
         table = {asset: table[asset]}
     if labels is None or labels is False:
-        return pool_windows(table, window, stride, source=str(path))
+        return pool_windows(table, window, stride, source=str(path), calendar=calendar)
     from geniot.workflows.fault_labels import fault_keys, learn_from_labels, without_faults
 
     keys = fault_keys(table, None if labels is True else Path(labels), path)
     channels = list(next(iter(table.values())).channels)
     profiles = learn_from_labels(table, keys, channels)
-    pooled = pool_windows(without_faults(table, keys), window, stride, source=str(path))
+    pooled = pool_windows(without_faults(table, keys), window, stride, source=str(path), calendar=calendar)
     # Windows that lay wholly inside a fault are all gap now: nothing to learn from them.
     keep = ~np.isnan(pooled.windows).all(axis=(1, 2))
     return dataclasses.replace(
-        pooled, windows=pooled.windows[keep], faults={k: p.to_dict() for k, p in profiles.items()}
+        pooled,
+        windows=pooled.windows[keep],
+        conditions=None if pooled.conditions is None else pooled.conditions[keep],
+        faults={k: p.to_dict() for k, p in profiles.items()},
     )
 
 

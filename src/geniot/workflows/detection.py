@@ -8,12 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from geniot.core.base import BaseGenerator
-from geniot.core.exceptions import ArtifactError, DataError
+from geniot.core.exceptions import ArtifactError
 from geniot.data.io import read_series, read_table, write_frame
 from geniot.data.series import SensorSeries
+from geniot.models.loading import load_generator
 from geniot.tasks import AnomalyDetector, Detection
 from geniot.tasks.detector import DETECTOR_FILE
+from geniot.workflows.errors import (
+    AssetChoiceError,
+    NoCalibrationError,
+    NormalDataError,
+    TrainingRowsWarning,
+)
 from geniot.workflows.gap_filling import in_model_order
 
 
@@ -40,27 +46,27 @@ def load_detector(
         raise ArtifactError(f"{artifact} is not a geniot model folder (no spec.json or {DETECTOR_FILE})")
     if normal is None:
         if not (artifact / DETECTOR_FILE).is_file():
-            raise DataError(
-                f"{artifact} holds a generator but no calibration; pass --train-rows K (the first K "
-                "rows of the data are normal) or --normal FILE"
+            raise NoCalibrationError(
+                f"{artifact} holds a generator but no calibrated detector, and no normal data was named to calibrate on"
             )
         return AnomalyDetector.load(artifact)
-    generator = BaseGenerator.load(artifact)
+    generator = load_generator(artifact)
     detector = AnomalyDetector(
-        generator,
+        generator=generator,
         prefit=True,
         threshold=settings.threshold,
         risk=settings.risk,
         smoothing=settings.smoothing,
         align=settings.align,
+        score="step" if settings.align == "end" else "window",  # as `geniot fit` calibrates
     )
     return detector.fit(in_model_order(normal, generator))
 
 
 def normal_rows(series: SensorSeries, train_rows: int) -> SensorSeries:
     if train_rows < 1 or train_rows > series.n_steps:
-        raise DataError(
-            f"--train-rows must be between 1 and the series length ({series.n_steps}), got {train_rows}",
+        raise NormalDataError(
+            f"the normal rows must be between 1 and the series length ({series.n_steps}), got {train_rows}",
             file=series.source,
         )
     return series.head(train_rows)
@@ -78,21 +84,22 @@ def detect_file(
     """Calibrate (first ``train_rows`` rows, or the ``normal`` file) and score every asset."""
     settings = settings or DetectionSettings()
     if train_rows is not None and normal is not None:
-        raise DataError("pass either --train-rows or --normal, not both")
+        raise NormalDataError("normal data was named twice (the first rows and a file of normal data)")
     table = read_table(data, asset=asset)
     if train_rows is not None and len(table) != 1:
-        raise DataError(f"--train-rows needs one asset; the file has {sorted(table)}: pass --asset", file=str(data))
+        raise AssetChoiceError(f"calibrating on the first rows needs one asset; the file has {sorted(table)}", file=str(data))
     calibration = None
     if train_rows is not None:
         calibration = normal_rows(next(iter(table.values())), int(train_rows))
     elif normal is not None:
         calibration = read_series(normal, asset=asset)
     detector = load_detector(artifact, normal=calibration, settings=settings)
-    meta = getattr(detector.generator_, "metadata_", {})
-    if train_rows is not None and meta.get("train_rows") is not None and str(meta.get("source")) == str(data):
+    record = detector.generator_.training_  # what the model was trained on, as recorded
+    if train_rows is not None and record.train_rows is not None and record.source == str(data):
         warnings.warn(
-            f"calibrating on rows the model was trained on (the first {meta['train_rows']} rows of {data}): "
-            "the threshold will be low and flag more; calibrate on held-out normal data with --normal",
+            f"calibrating on rows the model was trained on (the first {record.train_rows} rows of {data}): "
+            "the threshold will be low and flag more",
+            TrainingRowsWarning,
             stacklevel=2,
         )
     results = {}

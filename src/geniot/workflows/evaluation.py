@@ -9,24 +9,30 @@ import numpy as np
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.core.record import record_summary
 from geniot.metrics import evaluate_synthetic
 from geniot.metrics.long_series import concatenate_windows, long_series_metrics
 from geniot.models import GaussianBaseline
 from geniot.report import write_report
 from geniot.workflows.datasets import describe_holdout, holdout_split
+from geniot.workflows.training import replay_training_windows
 
 
-def split_for_memorization(real: np.ndarray, model: BaseGenerator | None):
-    """(train, holdout) windows as the model was fitted with ``--holdout``, else (None, None).
+def split_for_memorization(real: np.ndarray | None, model: BaseGenerator | None, path=None):
+    """(train, holdout) windows as the model was fitted with a holdout, else (None, None).
 
-    The split is the one training used (blocks over the span, or the latest windows for models
-    fitted with ``--holdout-split time`` or before blocks existed).
+    With a model that records its training (``training_``) and a data file ``path``, the windows
+    are cut again exactly as training cut them (:func:`replay_training_windows`: the same first
+    rows, stride, asset, holdout split and calibration windows), so "train" is the windows the
+    model saw and "holdout" the ones it never saw. ``real`` is used only without ``path``.
     """
-    meta = {} if model is None else getattr(model, "metadata_", {})
-    holdout = float(meta.get("holdout", 0.0))
-    if holdout <= 0:
+    if model is None or model.training_.holdout <= 0:
         return None, None
-    return holdout_split(real, holdout, meta.get("holdout_split", "time"))
+    if path is not None:
+        split = replay_training_windows(model, path)
+        return split.fit, split.holdout
+    record = model.training_
+    return holdout_split(real, record.holdout, record.holdout_split)
 
 
 def stretch_seams(n_steps: int, window: int, context: int | None = None) -> np.ndarray:
@@ -79,14 +85,17 @@ def evaluate(
     model: BaseGenerator | None = None,
     fast: bool = True,
     seed: int = 0,
+    source=None,
 ) -> dict[str, Any]:
-    """All fidelity, utility and memorization metrics as one flat dict."""
+    """All fidelity, utility and memorization metrics as one flat dict. With the ``model`` and
+    the data file (``source``) it was trained on, the memorization check replays its training
+    split (see :func:`split_for_memorization`)."""
     if real.shape[1:] != synth.shape[1:]:
         raise DataError(
             f"synthetic windows are shaped {synth.shape[1:]} (steps, channels) but the real "
             f"windows are {real.shape[1:]}; use the same --window and channels"
         )
-    train, holdout = split_for_memorization(real, model)
+    train, holdout = split_for_memorization(real, model, source)
     # The metrics compare whole windows, so real windows with gaps are left out of them.
     real_complete = complete_windows(real)
     reference = None
@@ -99,7 +108,8 @@ def evaluate(
         real_complete, synth, train=train, holdout=holdout, reference=reference, fast=fast, random_state=seed
     )
     if train is not None:
-        metrics["memorization_holdout"] = describe_holdout(getattr(model, "metadata_", {}))
+        metrics["memorization_holdout"] = describe_holdout(model.training_.to_json())
+        metrics["memorization_n_train"], metrics["memorization_n_holdout"] = int(len(train)), int(len(holdout))
     metrics["n_real_with_gaps_skipped"] = int(len(real) - len(real_complete))
     return metrics
 
@@ -128,7 +138,7 @@ def write_evaluation_report(
     model_info = None
     history = None
     if model is not None:
-        model_info = {"model": model.registry_name, **model.get_params(), **getattr(model, "metadata_", {})}
+        model_info = {"model": model.registry_name, **model.get_params(), **record_summary(model)}
         history = model.history_
     return write_report(
         Path(out),

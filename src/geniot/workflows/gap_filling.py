@@ -12,7 +12,8 @@ from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.data.io import file_layout, read_table, untouched_columns, write_frame
 from geniot.data.series import SensorSeries
-from geniot.tasks import GapImputer
+from geniot.models.loading import load_generator
+from geniot.tasks.imputer_selection import SelectingImputer, Selection
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class FilledSeries:
     filled: SensorSeries
     lower: SensorSeries
     upper: SensorSeries
+    selection: Selection | None = None
 
     @property
     def n_filled(self) -> int:
@@ -35,23 +37,42 @@ def fill_file(
     interval: float = 0.9,
     stride: int | None = None,
     seed: int | None = 0,
+    method: str = "auto",
 ) -> tuple[dict[str, FilledSeries], str]:
-    """Every asset of ``data`` with its gaps filled, and the file's layout ("wide"/"long")."""
-    generator = artifact if isinstance(artifact, BaseGenerator) else BaseGenerator.load(artifact)
-    imputer = GapImputer(generator, prefit=True, n_draws=n_draws, interval=interval, stride=stride, random_state=seed)
+    """Every asset of ``data`` with its gaps filled, and the file's layout ("wide"/"long").
+    ``method="auto"`` fills each kind of gap the way that filled held-out gaps of that kind in
+    the asset's own data best (the model, a Gaussian, linear interpolation; see
+    ``tasks.imputer_selection``), with the interval calibrated on them."""
+    generator = artifact if isinstance(artifact, BaseGenerator) else load_generator(artifact)
     table = read_table(data)
-    out = {}
-    for asset, series in table.items():
-        filled, lower, upper = imputer.transform(in_model_order(series, generator), return_interval=True)
-        out[asset] = FilledSeries(series, filled, lower, upper)
+    settings = {"n_draws": n_draws, "interval": interval, "stride": stride, "seed": seed, "method": method}
+    out = {asset: fill_series(generator, series, **settings) for asset, series in table.items()}
     layout = next(iter(table.values())).layout
     return out, layout.layout if layout is not None else file_layout(data)
+
+
+def fill_series(
+    generator: BaseGenerator,
+    series: SensorSeries,
+    *,
+    n_draws: int = 1,
+    interval: float = 0.9,
+    stride: int | None = None,
+    seed: int | None = 0,
+    method: str = "auto",
+) -> FilledSeries:
+    """One series with its gaps filled: the one gap-filling workflow (``geniot impute`` fills a
+    file's assets with it, the service's ``/impute`` a stored range)."""
+    imputer = SelectingImputer(generator=generator, method=method, n_draws=n_draws, interval=interval, stride=stride,
+                               random_state=seed)  # fmt: skip
+    filled, lower, upper, selection = imputer.transform(in_model_order(series, generator))
+    return FilledSeries(series, filled, lower, upper, selection)
 
 
 def in_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeries:
     """The series with its channels in the model's order (a file may order columns differently);
     a missing or unexpected channel is left for the imputer to report by name."""
-    names = getattr(generator, "metadata_", {}).get("channels")
+    names = generator.channel_names_
     if names and set(names) == set(series.channels) and list(names) != list(series.channels):
         return series.select(list(names))
     return series

@@ -18,11 +18,16 @@ import pandas as pd
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.core.names import check_name
+from geniot.core.record import channel_names
 from geniot.core.validation import check_random_state
 from geniot.data.io import read_data, read_table, write_frame
-from geniot.tasks.long_synthesis import FaultProfile, continue_series
+from geniot.tasks.long_synthesis import (
+    CALENDAR_CONDITIONS,
+    FaultProfile,
+    calendar_conditions,
+    continue_series,
+)
 from geniot.workflows.fault_labels import fault_keys, learn_from_labels
-from geniot.workflows.training import channel_names
 
 _UNITS_S = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -199,8 +204,9 @@ def synthesize(
         for name, value in sets.items():
             fixed[:, channels.index(name)] = value
     rng = check_random_state(seed)
+    conditions = model_conditions(model, timestamps)
     values, seams = continue_series(
-        model, n_steps, n_series=len(assets), context=context, fixed=fixed, random_state=rng
+        model, n_steps, n_series=len(assets), context=context, fixed=fixed, conditions=conditions, random_state=rng
     )
     out = {a: values[i] for i, a in enumerate(assets)}
     fault_col = np.full((len(assets), n_steps), "normal", dtype=object)
@@ -233,6 +239,16 @@ def synthesize(
         }
     )
     return SynthesisResult(timestamps, out, channels, interval, seams, labels, notes)
+
+
+def model_conditions(model: BaseGenerator, timestamps: np.ndarray) -> np.ndarray | None:
+    """The per-step conditions a model was fitted with, on the synthetic clock (the calendar)."""
+    names = tuple((getattr(model, "metadata_", {}) or {}).get("conditions") or ())
+    if not names:
+        return None
+    if names != CALENDAR_CONDITIONS:
+        raise DataError(f"the model was fitted with conditions {list(names)}; synthesize knows only the calendar")
+    return calendar_conditions(timestamps)
 
 
 def pick_profile(req: FaultRequest, profiles: dict[str, FaultProfile]) -> tuple[str, FaultProfile]:
@@ -287,11 +303,19 @@ def training_file_layout(model: BaseGenerator) -> tuple[object | None, str | Non
 def geniot_frame(result: SynthesisResult, long: bool) -> pd.DataFrame:
     """The series with geniot's own names (``timestamp`` and channels, or ts/asset/signal/value)."""
     if not long:
-        (values,) = result.values.values()
-        frame = pd.DataFrame(values, columns=result.channels)
-        frame.insert(0, "timestamp", result.timestamps)
+        (frame,) = wide_frames(result).values()
         return frame
     return result.frame({"layout": "long"})
+
+
+def wide_frames(result: SynthesisResult) -> dict[str, pd.DataFrame]:
+    """Per asset, ``timestamp`` + one column per channel (what the MQTT publisher sends)."""
+    out = {}
+    for asset, values in result.values.items():
+        frame = pd.DataFrame(values, columns=result.channels)
+        frame.insert(0, "timestamp", result.timestamps)
+        out[asset] = frame
+    return out
 
 
 def write_synthesis(result: SynthesisResult, out: Path, layout: dict, file_layout=None) -> pd.DataFrame:

@@ -23,7 +23,7 @@ _INDEX = ("window", "step")
 
 def training_layout(generator) -> FileLayout | None:
     """The layout of the file a model was trained on, when that file is still there."""
-    source = getattr(generator, "metadata_", {}).get("source")
+    source = generator.training_.source
     if not source or not Path(source).exists():
         return None
     return sniff_layout(source)

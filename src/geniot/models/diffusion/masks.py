@@ -13,17 +13,22 @@ import torch
 PATTERNS = ("points", "channel_block", "row_block", "future")
 
 
-def draw_cond_mask(observed: torch.Tensor, p_uncond: float) -> torch.Tensor:
-    """A float conditioning mask shaped like ``observed`` (B, T, C), using torch's global RNG."""
+def draw_cond_mask(observed: torch.Tensor, p_uncond: float, max_gap: float = 0.5) -> torch.Tensor:
+    """A float conditioning mask shaped like ``observed`` (B, T, C), using torch's global RNG.
+
+    ``max_gap`` is the longest block of time hidden, as a share of the window: outages of a few
+    channels longer than it are never seen in training (at 0.5, a 30-step outage in a 48-step
+    window is not)."""
     b, t, c = observed.shape
+    longest = max(1, int(round(float(max_gap) * t)))
     steps = torch.arange(t).view(1, t, 1)
 
     # random points: each entry hidden with a per-window rate in U(0.1, 0.9)
     rate = 0.1 + 0.8 * torch.rand(b, 1, 1)
     points = torch.rand(b, t, c) < rate
 
-    # a block of time: start anywhere, 1 .. t//2 (at least 1) steps long
-    length = torch.randint(1, max(2, t // 2 + 1), (b, 1, 1))
+    # a block of time: start anywhere, 1 .. longest steps long
+    length = torch.randint(1, longest + 1, (b, 1, 1))
     start = (torch.rand(b, 1, 1) * (t - length + 1)).long()
     in_block = (steps >= start) & (steps < start + length)
     channels = torch.rand(b, 1, c) < 0.5

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from geniot.core.registry import register_generator
 from geniot.core.tags import GeneratorTags
 from geniot.models.diffusion.denoiser import Denoiser, DiffusionModule
 from geniot.models.diffusion.masks import draw_cond_mask
 from geniot.models.diffusion.schedule import NoiseSchedule
+from geniot.models.registry import register_generator
 from geniot.models.torch_base import TorchGenerator
 from geniot.nn.rng import seeded
 
@@ -46,6 +46,8 @@ class DiffusionGenerator(TorchGenerator):
         and true windows (Diffusion-TS).
     p_uncond : probability that a training window is conditioned on nothing; the rest learn
         to fill random gaps (points, blocks, outages, the future).
+    max_gap : longest block of time hidden in training, as a share of the window (outages
+        longer than it are never practised).
     cond_dropout : probability of dropping the condition embedding in training, so that the
         model also knows the condition-free distribution (used by ``impute``/``score_samples``,
         which take no conditions).
@@ -69,6 +71,7 @@ class DiffusionGenerator(TorchGenerator):
         beta_schedule: str = "cosine",
         fourier_weight: float = 0.1,
         p_uncond: float = 0.5,
+        max_gap: float = 0.5,
         cond_dropout: float = 0.1,
         ema_decay: float = 0.999,
         dropout: float = 0.0,
@@ -98,6 +101,7 @@ class DiffusionGenerator(TorchGenerator):
         self.beta_schedule = beta_schedule
         self.fourier_weight = fourier_weight
         self.p_uncond = p_uncond
+        self.max_gap = max_gap
         self.cond_dropout = cond_dropout
         self.ema_decay = ema_decay
         self.dropout = dropout
@@ -146,7 +150,7 @@ class DiffusionGenerator(TorchGenerator):
         cond = batch.get("cond")
         b = x0.shape[0]
 
-        cond_mask = draw_cond_mask(observed, float(self.p_uncond))
+        cond_mask = draw_cond_mask(observed, float(self.p_uncond), float(self.max_gap))
         cond_keep = None
         if cond is not None:
             cond_keep = (torch.rand(b) >= float(self.cond_dropout)).float()
@@ -197,15 +201,17 @@ class DiffusionGenerator(TorchGenerator):
         zeros = torch.zeros(n, self.n_steps_, self.n_channels_)
         return self._reverse(zeros, zeros, cond)
 
-    def _impute(self, X, mask, n_draws, random_state):
+    def _impute(self, X, mask, n_draws, random_state, conditions=None):
         Z = np.where(mask, self._scale(np.where(mask, X, 0.0)), 0.0)
         observed = torch.as_tensor(np.tile(Z, (n_draws, 1, 1)), dtype=torch.float32)
         cond_mask = torch.as_tensor(np.tile(mask, (n_draws, 1, 1)), dtype=torch.float32)
+        cond = None if conditions is None else self._cond_tensor(np.tile(conditions, (n_draws, 1)))
         chunks = []
         with seeded(random_state):
             for start in range(0, observed.shape[0], _CHUNK):
                 sl = slice(start, start + _CHUNK)
-                chunks.append(self._reverse(observed[sl], cond_mask[sl], None).double().numpy())
+                given = None if cond is None else cond[sl]
+                chunks.append(self._reverse(observed[sl], cond_mask[sl], given).double().numpy())
         draws = np.concatenate(chunks, axis=0).reshape((n_draws,) + X.shape)
         return self._unscale(draws)
 

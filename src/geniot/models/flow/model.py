@@ -14,10 +14,10 @@ import math
 import numpy as np
 import torch
 
-from geniot.core.registry import register_generator
 from geniot.core.tags import GeneratorTags
 from geniot.models.flow.network import RealNVP
 from geniot.models.gaussian.linalg import condition, group_by_pattern, robust_cholesky
+from geniot.models.registry import register_generator
 from geniot.models.torch_base import TorchGenerator
 from geniot.nn.rng import seeded
 

@@ -12,9 +12,9 @@ import math
 
 import torch
 
-from geniot.core.registry import register_generator
 from geniot.core.tags import GeneratorTags
 from geniot.models.gan.network import WGANNetwork
+from geniot.models.registry import register_generator
 from geniot.models.torch_base import TorchGenerator
 
 _BETAS = (0.5, 0.9)

@@ -15,10 +15,10 @@ from scipy.linalg import solve_triangular
 from sklearn.covariance import ledoit_wolf_shrinkage
 
 from geniot.core.base import BaseGenerator
-from geniot.core.registry import register_generator
 from geniot.core.tags import GeneratorTags
 from geniot.core.validation import check_random_state
 from geniot.models.gaussian.linalg import condition, group_by_pattern, log_density, robust_cholesky
+from geniot.models.registry import register_generator
 
 
 @register_generator("gaussian")
@@ -187,12 +187,16 @@ class GaussianBaseline(BaseGenerator):
             Z = cmean + rng.standard_normal((n, d)) @ robust_cholesky(ccov).T
         return self._destandardise(Z)
 
-    def _impute(self, X, mask, n_draws, random_state):
+    def _impute(self, X, mask, n_draws, random_state, conditions=None):
         rng = check_random_state(random_state)
         d = self._d
         Z = self._standardise(np.where(mask, X, 0.0))
         M = mask.reshape(len(X), d)
         mean, cov = self.mean_[:d], self.covariance_[:d, :d]
+        if conditions is not None:  # the conditions are observed dimensions of the joint normal
+            Z = np.concatenate([Z, (conditions - self.cond_mean_) / self.cond_std_], axis=1)
+            M = np.concatenate([M, np.ones(conditions.shape, dtype=bool)], axis=1)
+            mean, cov = self.mean_, self.covariance_
         draws = np.repeat(Z[None], n_draws, axis=0)
         for pattern, rows in group_by_pattern(M):
             if pattern.all():
@@ -205,7 +209,7 @@ class GaussianBaseline(BaseGenerator):
                 block = draws[k, rows]
                 block[:, ~pattern] = filled[k]
                 draws[k, rows] = block
-        out = np.stack([self._destandardise(z) for z in draws])
+        out = np.stack([self._destandardise(z[:, :d]) for z in draws])
         return np.where(mask[None], X[None], out)
 
     def conditional_mean(self, X, mask) -> np.ndarray:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from geniot.core.registry import register_generator
 from geniot.core.tags import GeneratorTags
+from geniot.models.registry import register_generator
 from geniot.models.torch_base import TorchGenerator
 from geniot.models.vae.network import TimeVAENetwork
 from geniot.nn.rng import seeded
@@ -155,7 +155,7 @@ class TimeVAE(TorchGenerator):
         return net.decode(z, net.embed(cond, n))
 
     # ------------------------------------------------------------------ imputation
-    def _impute(self, X, mask, n_draws, random_state):
+    def _impute(self, X, mask, n_draws, random_state, conditions=None):
         n, t, c = X.shape
         data = self._to_tensors(X, mask, None)
         x0, m = data["x"], data["mask"]
@@ -168,13 +168,14 @@ class TimeVAE(TorchGenerator):
         x0 = m * x0 + (1.0 - m) * start_mean[:, None, :]
         # Chains of all draws run side by side: rows d * n ... (d + 1) * n are draw d.
         x0, m = x0.repeat(n_draws, 1, 1), m.repeat(n_draws, 1, 1)
+        cond = None if conditions is None else self._cond_tensor(np.tile(conditions, (n_draws, 1)))
         out = np.empty((n_draws * n, t, c), dtype=np.float64)
         net = self.module_
         iters = max(1, int(self.impute_iterations))
         with seeded(random_state), torch.no_grad():
             for s in range(0, n_draws * n, _CHUNK):
                 xs, ms = x0[s : s + _CHUNK], m[s : s + _CHUNK]
-                emb = net.embed(None, xs.shape[0])
+                emb = net.embed(None if cond is None else cond[s : s + _CHUNK], xs.shape[0])
                 for _ in range(iters):
                     mean, logvar = net.encode(xs, emb)
                     z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import GeniotError
 from geniot.core.names import MAX_NAME_LENGTH, check_name
+from geniot.models.loading import load_generator
 from geniot.service.deps import allow_read, get_service, note_audit, require_admin
 from geniot.service.routers._common import clean, iso_list, parse_time
 from geniot.service.schemas import JobOut, RangeRequest, SynthesizeRequest, TrainRequest
 from geniot.service.state import PlantService
-from geniot.tasks import AnomalyDetector, GapImputer
+from geniot.tasks import AnomalyDetector
+from geniot.workflows.gap_filling import fill_series
 
 router = APIRouter(tags=["models"])
 # a model name in the path: checked by the one name rule before anything touches the file system
@@ -80,7 +82,7 @@ def _load(service: PlantService, name: str) -> BaseGenerator:
         folder = service.jobs.model_dir(name)
         if not folder.is_dir():
             raise HTTPException(404, f"no model {name!r}")
-        return BaseGenerator.load(folder)
+        return load_generator(folder)
     except GeniotError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -90,14 +92,14 @@ def synthesize(name: ModelName, req: SynthesizeRequest, service: PlantService = 
     """Synthetic windows in the data's units: ``windows[i][step][channel]``."""
     gen = _load(service, name)
     windows = gen.sample(req.n, random_state=req.seed)
-    return {"channels": gen.metadata_.get("channels"), "windows": [[[clean(v) for v in step] for step in w] for w in windows]}
+    return {"channels": None if gen.channel_names_ is None else list(gen.channel_names_), "windows": [[[clean(v) for v in step] for step in w] for w in windows]}
 
 
 def _series(service: PlantService, gen: BaseGenerator, req: RangeRequest):
     try:
         series = service.store.read_wide(
             req.asset, start=parse_time(req.start, "start"), end=parse_time(req.end, "end"),
-            signals=gen.metadata_.get("channels"),
+            signals=None if gen.channel_names_ is None else list(gen.channel_names_),
         )  # fmt: skip
     except GeniotError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -112,7 +114,8 @@ def impute(name: ModelName, req: RangeRequest, service: PlantService = Depends(g
     gen = _load(service, name)
     series = _series(service, gen, req)
     try:
-        filled, lower, upper = GapImputer(gen, prefit=True, n_draws=req.draws).transform(series, return_interval=True)
+        result = fill_series(gen, series, n_draws=req.draws)  # the workflow `geniot impute` uses
+        filled, lower, upper = result.filled, result.lower, result.upper
     except GeniotError as exc:
         raise HTTPException(422, str(exc)) from None
     gaps = series.mask

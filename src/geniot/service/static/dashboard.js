@@ -76,11 +76,15 @@ function drawScore(live) {
   Plotly.react("score", traces, {margin: {t: 10, l: 60, r: 10, b: 30}, showlegend: false}, {displaylogo: false});
 }
 
-function fillEvents(live) {
-  $("events").querySelector("tbody").innerHTML = live.events.map((e) =>
+// The asset's latest events from /api/events, whatever the plots show (an event before the plotted
+// rows is still listed; the red bands mark only the plotted ones).
+const EVENTS_LISTED = 50;
+function fillEvents(events) {
+  $("events").querySelector("tbody").innerHTML = events.map((e) =>
     `<tr><td>${esc(e.start_ts)}</td><td>${esc(e.end_ts)}</td><td>${Number(e.peak_score).toFixed(2)}</td>` +
     `<td>${String(e.top_sensors || "").split(";").filter(Boolean).map((s) => `<span class="sensor">${esc(s)}</span>`).join("")}</td>` +
     `<td>${e.is_open ? "open" : "closed"}</td></tr>`).join("") || "<tr><td colspan=5>no events yet</td></tr>";
+  $("events").dataset.count = String(events.length);
 }
 
 async function refreshJobs() {
@@ -119,7 +123,7 @@ async function tick() {
       const live = await getJSON(`/api/assets/${encodeURIComponent(current)}/live?last=600`);
       drawSignals(live);
       drawScore(live);
-      fillEvents(live);
+      fillEvents(await getJSON(`/api/events?asset=${encodeURIComponent(current)}&limit=${EVENTS_LISTED}`));
     }
     await refreshJobs();
     $("stat-updated").textContent = "updated " + new Date().toLocaleTimeString();

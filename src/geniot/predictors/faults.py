@@ -18,6 +18,7 @@ from scipy.stats import kurtosis, skew
 from sklearn.linear_model import LogisticRegression
 
 from geniot.core.exceptions import ArtifactError, DataError, NotFittedError
+from geniot.core.task import BaseTask
 from geniot.models.gaussian import GaussianBaseline
 
 
@@ -35,7 +36,7 @@ def spectral_features(windows: np.ndarray, n_bands: int = 128) -> np.ndarray:
     return np.concatenate([np.log(bands + 1e-12), stats], axis=1)
 
 
-class FaultClassifier:
+class FaultClassifier(BaseTask):
     def __init__(self, *, n_bands: int = 128, C: float = 1.0, augment: str | None = None, n_synthetic: int = 50,
                  random_state: int | None = 0) -> None:  # fmt: skip
         self.n_bands = n_bands
@@ -44,7 +45,14 @@ class FaultClassifier:
         self.n_synthetic = n_synthetic
         self.random_state = random_state
 
+    def _validate(self) -> None:
+        if self.augment not in (None, "gaussian", "smote"):
+            raise DataError(f"augment must be None, 'gaussian' or 'smote', got {self.augment!r}")
+        if int(self.n_bands) < 1:
+            raise DataError(f"n_bands must be at least 1, got {self.n_bands}")
+
     def fit(self, windows: np.ndarray, labels) -> FaultClassifier:
+        self.validate()
         y = np.asarray(labels)
         if len(y) != len(windows):
             raise DataError(f"{len(windows)} windows but {len(y)} labels")
@@ -96,8 +104,7 @@ class FaultClassifier:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         state = {
-            "params": {"n_bands": self.n_bands, "C": self.C, "augment": self.augment, "n_synthetic": self.n_synthetic,
-                       "random_state": self.random_state},  # fmt: skip
+            "params": self.get_params(deep=False),
             "mean_": self.mean_.tolist(), "scale_": self.scale_.tolist(), "classes_": self.classes_.tolist(),
             "coef_": self.model_.coef_.tolist(), "intercept_": self.model_.intercept_.tolist(),
         }  # fmt: skip

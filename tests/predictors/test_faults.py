@@ -7,7 +7,7 @@ import pytest
 
 from geniot.core.exceptions import DataError
 from geniot.data.cwru import cut_windows
-from geniot.tasks.faults import FaultClassifier, spectral_features
+from geniot.predictors.faults import FaultClassifier, spectral_features
 
 FS = 12_000
 ORDERS = {1: 5.4152, 2: 4.7135, 3: 3.5848}  # BPFI, BSF, BPFO as multiples of shaft speed

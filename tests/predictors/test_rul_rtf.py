@@ -8,7 +8,7 @@ import pytest
 from geniot.core.exceptions import DataError
 from geniot.data.rtf import detect_conditions, read_rtf, read_unit_rul
 from geniot.metrics.rul import phm2012_score, rul_scores
-from geniot.tasks.rul import RULEstimator
+from geniot.predictors.rul import RULEstimator
 
 
 def _units(n_units=6, seed=0, step_s=30.0):

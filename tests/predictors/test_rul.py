@@ -7,7 +7,7 @@ import pytest
 from geniot.core.exceptions import DataError
 from geniot.data.cmapss import COLUMNS, read_cmapss, training_rul
 from geniot.data.simulate import SIGNALS, PlantConfig, simulate_plant
-from geniot.tasks.rul import RULEstimator
+from geniot.predictors.rul import RULEstimator
 
 
 @pytest.fixture(scope="module")

@@ -33,9 +33,11 @@ import pandas as pd
 import torch
 from torch import nn
 
+from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import ArtifactError, DataError, NotFittedError
-from geniot.core.registry import build_generator
+from geniot.core.task import BaseTask
 from geniot.data.rtf import detect_conditions
+from geniot.models.registry import build_generator
 from geniot.nn.rng import resolve_seed, seeded
 from geniot.nn.training import LoopConfig, optimizer_step, train_loop
 
@@ -68,7 +70,7 @@ def _pinball(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.maximum(q * diff, (q - 1) * diff).mean()
 
 
-class RULEstimator:
+class RULEstimator(BaseTask):
     def __init__(
         self,
         *,
@@ -85,7 +87,7 @@ class RULEstimator:
         val_units: int | list | None = None,
         condition_columns: list[str] | None = None,
         gate_column: str | None = None,
-        augment: str | None = None,
+        augment: str | BaseGenerator | None = None,
         n_synthetic: float = 1.0,
         random_state: int | None = 0,
     ) -> None:
@@ -106,11 +108,15 @@ class RULEstimator:
         self.n_synthetic = n_synthetic
         self.random_state = random_state
 
-    _PARAMS = ("window", "step", "cap", "hidden", "epochs", "batch_size", "learning_rate", "max_minutes", "patience",
-               "fixed_epochs", "val_units", "condition_columns", "gate_column", "augment", "n_synthetic",
-               "random_state")  # fmt: skip
     _STATE = ("settings_", "rounded_", "features_", "conditions_", "window_", "step_", "cap_", "time_unit_",
               "lives_", "onsets_", "unit_conditions_", "choices_", "meta_")  # fmt: skip
+
+    def _validate(self) -> None:
+        augment = self.augment
+        if not (augment is None or isinstance(augment, BaseGenerator) or augment in ("jitter", "gaussian", "diffusion", "vae")):
+            raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {augment!r}")
+        if isinstance(augment, BaseGenerator) and not augment.tags.conditional:
+            raise DataError(f"augment must be a conditional generator (RUL-conditional sampling), got {type(augment).__name__}")
 
     # ------------------------------------------------------------ preprocessing
     @staticmethod
@@ -303,6 +309,7 @@ class RULEstimator:
     # ------------------------------------------------------------ fit / predict
     def fit(self, frame: pd.DataFrame, *, rul: np.ndarray | None = None, progress=None, time_unit: str | None = None) -> RULEstimator:
         """Fit on run-to-failure units (RUL = time to each unit's last row), or on ``rul`` given per row."""
+        self.validate()
         self._check_frame(frame, training=True)
         self.choices_, self.meta_ = [], getattr(self, "meta_", {})
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
@@ -368,10 +375,13 @@ class RULEstimator:
             scale = rng.normal(1.0, 0.05, (n, 1, windows.shape[2]))
             extra = windows[pick] * scale + rng.normal(0.0, 0.05, (n,) + windows.shape[1:])
             return np.concatenate([windows, extra.astype(np.float32)]), np.concatenate([y, y[pick]])
-        if self.augment not in ("gaussian", "diffusion", "vae"):
-            raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion' or 'vae', got {self.augment!r}")
-        params = {} if self.augment == "gaussian" else {"max_minutes": self.max_minutes, "random_state": self.random_state}
-        gen = build_generator({"name": self.augment, "params": params})
+        if isinstance(self.augment, BaseGenerator):  # a conditional generator of one's choice, cloned
+            gen = self.augment.clone()
+        elif self.augment in ("gaussian", "diffusion", "vae"):
+            params = {} if self.augment == "gaussian" else {"max_minutes": self.max_minutes, "random_state": self.random_state}
+            gen = build_generator({"name": self.augment, "params": params})
+        else:
+            raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {self.augment!r}")
         gen.fit(windows.astype(np.float64), conditions=y[:, None].astype(np.float64))
         labels = rng.choice(y, n)
         extra = gen.sample(n, conditions=labels[:, None].astype(np.float64), random_state=rng.integers(2**31))
@@ -449,7 +459,7 @@ class RULEstimator:
         path.mkdir(parents=True, exist_ok=True)
         state = {
             "kind": "rul",
-            "params": {k: getattr(self, k) for k in self._PARAMS},
+            "params": {k: _spec(v) for k, v in self.get_params(deep=False).items()},
             **{k: getattr(self, k) for k in self._STATE},
             "centres_": {k: [m.tolist(), s.tolist()] for k, (m, s) in self.centres_.items()},
             "history_": self.history_,
@@ -463,7 +473,10 @@ class RULEstimator:
         path = Path(path)
         try:
             state = json.loads((path / "rul.json").read_text())
-            est = cls(**state["params"])
+            params = dict(state["params"])
+            if isinstance(params.get("augment"), dict):
+                params["augment"] = build_generator(params["augment"])
+            est = cls(**params)
             for key in cls._STATE:
                 setattr(est, key, state[key])
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -475,6 +488,13 @@ class RULEstimator:
         est.module_.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
         est.module_.eval()
         return est
+
+
+def _spec(value):
+    """A parameter as JSON: a generator (``augment``) as its registry spec."""
+    if isinstance(value, BaseGenerator):
+        return {"name": value.registry_name, "params": value.get_params()}
+    return value
 
 
 def _plain(value):

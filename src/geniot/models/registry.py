@@ -1,7 +1,9 @@
-"""One registry of named components, resolved from ``{"name": ..., "params": {...}}`` specs.
+"""The one name table of generators, resolved from ``{"name": ..., "params": {...}}`` specs.
 
 Config files name components; they never carry import paths, so nothing a user writes is
-ever imported or executed by string.
+ever imported or executed by string. A generator registers itself when its module is imported
+(``geniot.models`` imports every built-in one; ``geniot.privacy`` adds ``"dp"``): nothing here
+imports by name.
 """
 
 from __future__ import annotations
@@ -29,29 +31,21 @@ def register_generator(name: str) -> Callable[[T], T]:
     return decorate
 
 
-def _load_builtin_generators() -> None:
-    # Importing the models package registers the built-in generators, and the privacy package
-    # the DP wrapper ("dp"). Imported lazily so that the core layer stays free of torch.
-    import importlib
-
-    importlib.import_module("geniot.models")
-    importlib.import_module("geniot.privacy")
-
-
 def generator_names() -> list[str]:
     """Names of every registered generator, sorted."""
-    _load_builtin_generators()
     return sorted(_GENERATORS)
 
 
 def generator_class(name: str) -> type:
     """The generator class registered under ``name``; a clear error lists the known names."""
-    _load_builtin_generators()
     try:
         return _GENERATORS[name]
     except KeyError:
         known = ", ".join(sorted(_GENERATORS)) or "none"
-        raise GeniotError(f"unknown model {name!r}; known models: {known}") from None
+        raise GeniotError(
+            f"unknown model {name!r}; known models: {known} (a generator of another package registers "
+            "when that package is imported, e.g. 'dp' with geniot.privacy)"
+        ) from None
 
 
 def build_generator(spec: dict[str, Any] | str) -> Any:
