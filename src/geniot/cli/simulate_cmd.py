@@ -5,8 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
+from geniot.cli.mqtt_publish import (
+    AREA,
+    MQTT_CA,
+    MQTT_CERT,
+    MQTT_KEY,
+    MQTT_USER,
+    PER_SIGNAL,
+    RATE,
+    SITE,
+    mqtt_target,
+    publish_frames,
+)
 from geniot.cli.progress import console, progress_bar, user_errors
 from geniot.data.simulate import PlantConfig, simulate_attacked, simulate_plant
 
@@ -20,14 +31,14 @@ def simulate(
     layout: str = typer.Option("long", "--layout", help="long (ts, asset, signal, value, quality) or wide"),
     labels: Path | None = typer.Option(None, "--labels", help="also write labels (anomaly, fault, RUL) here"),
     mqtt: str | None = typer.Option(None, "--mqtt", help="publish to this broker instead, e.g. mqtt://127.0.0.1:1883 or mqtts://sensor@host:8883"),
-    mqtt_ca: Path | None = typer.Option(None, "--mqtt-ca", help="with --mqtt: CA certificate (PEM) for mqtts://"),
-    mqtt_cert: Path | None = typer.Option(None, "--mqtt-cert", help="with --mqtt: client certificate (PEM)"),
-    mqtt_key: Path | None = typer.Option(None, "--mqtt-key", help="with --mqtt: key of the client certificate (PEM)"),
-    mqtt_user: str | None = typer.Option(None, "--mqtt-user", help="with --mqtt: user name; the password comes from GENIOT_MQTT_PASSWORD"),
-    rate: float | None = typer.Option(None, "--rate", help="with --mqtt: rows per second per asset, stamped now (default: all at once, history ending now)"),
-    per_signal: bool = typer.Option(False, "--per-signal", help="with --mqtt: one message per value on <site>/<area>/<asset>/<signal>"),
-    site: str = typer.Option("plant", "--site", help="with --mqtt: first topic level"),
-    area: str = typer.Option("pumps", "--area", help="with --mqtt: second topic level"),
+    mqtt_ca: Path | None = MQTT_CA,
+    mqtt_cert: Path | None = MQTT_CERT,
+    mqtt_key: Path | None = MQTT_KEY,
+    mqtt_user: str | None = MQTT_USER,
+    rate: float | None = RATE,
+    per_signal: bool = PER_SIGNAL,
+    site: str = SITE,
+    area: str = AREA,
     attacks: str | None = typer.Option(None, "--attacks", help="attack the data channel: comma-separated fdi,replay,flood,silence,spoof,stale; --out becomes a message log (long, with message, topic, publisher, received_at, payload_bytes) and --labels one row per attack and fault episode"),
     attacks_per_type: int = typer.Option(1, "--attacks-per-type", help="with --attacks: episodes of each attack type per asset"),
     normal_out: Path | None = typer.Option(None, "--normal-out", help="with --attacks: also write a clean message log of the same pumps before the attacked days (no fault episodes), to fit `geniot security fit` on"),
@@ -39,14 +50,7 @@ def simulate(
             raise typer.BadParameter("--layout must be 'long' or 'wide'")
         if out is None and mqtt is None:
             raise typer.BadParameter("pass --out FILE or --mqtt URL")
-        target = None
-        if mqtt is not None:
-            from geniot.ingest.mqtt_target import MQTTConfigError, MQTTTarget
-
-            try:
-                target = MQTTTarget.from_url(mqtt, ca_file=mqtt_ca, cert_file=mqtt_cert, key_file=mqtt_key, username=mqtt_user)
-            except MQTTConfigError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
+        target = mqtt_target(mqtt, mqtt_ca, mqtt_cert, mqtt_key, mqtt_user)  # checked before any work
         config = PlantConfig(n_assets=assets, days=days, interval_s=interval, seed=seed)
         if attacks is not None:
             if mqtt is not None:
@@ -59,16 +63,7 @@ def simulate(
             raise typer.BadParameter("--normal-out and --history-days go with --attacks")
         plant = simulate_plant(config)
         if target is not None:
-            from geniot.ingest.mqtt_target import MQTTConfigError, MQTTConnectError
-            from geniot.ingest.publish import publish_wide
-
-            frames = {a: plant.wide(a) for a in plant.assets()}
-            try:
-                with progress_bar("publish") as update:
-                    sent = publish_wide(target, frames, site=site, area=area, per_signal=per_signal, rate=rate, progress=update)
-            except (MQTTConfigError, MQTTConnectError) as exc:
-                console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-                raise typer.Exit(code=2) from None
+            sent = publish_frames(target, {a: plant.wide(a) for a in plant.assets()}, site=site, area=area, per_signal=per_signal, rate=rate)
             console.print(f"published {sent} messages ({len(plant.readings)} readings, {assets} assets) to {target.safe_url}")
         if out is not None and out.suffix.lower() == ".duckdb":  # a store: through `geniot import`'s path
             from geniot.workflows.store_io import append_long

@@ -7,7 +7,19 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from geniot.cli.progress import console, progress_bar, user_errors
+from geniot.cli.mqtt_publish import (
+    AREA,
+    MQTT_CA,
+    MQTT_CERT,
+    MQTT_KEY,
+    MQTT_USER,
+    PER_SIGNAL,
+    RATE,
+    SITE,
+    mqtt_target,
+    publish_frames,
+)
+from geniot.cli.progress import console, user_errors
 from geniot.core.exceptions import DataError
 from geniot.core.record import channel_names
 from geniot.data.io import write_frame
@@ -44,34 +56,27 @@ def synthesize(
     labels: Path | None = typer.Option(None, "--labels", help="write per-row labels (anomaly, fault) here"),
     context: int | None = typer.Option(None, "--context", help="steps of the series shown to each new stretch (default: half the window)"),
     mqtt: str | None = typer.Option(None, "--mqtt", help="replay the synthetic plant into this broker, e.g. mqtt://127.0.0.1:1883 or mqtts://sensor@host:8883"),
-    mqtt_ca: Path | None = typer.Option(None, "--mqtt-ca", help="with --mqtt: CA certificate (PEM) for mqtts://"),
-    mqtt_cert: Path | None = typer.Option(None, "--mqtt-cert", help="with --mqtt: client certificate (PEM)"),
-    mqtt_key: Path | None = typer.Option(None, "--mqtt-key", help="with --mqtt: key of the client certificate (PEM)"),
-    mqtt_user: str | None = typer.Option(None, "--mqtt-user", help="with --mqtt: user name; the password comes from GENIOT_MQTT_PASSWORD"),
-    rate: float | None = typer.Option(None, "--rate", help="with --mqtt: rows per second per asset, stamped now (default: all at once, history ending now)"),
-    per_signal: bool = typer.Option(False, "--per-signal", help="with --mqtt: one message per value on <site>/<area>/<asset>/<signal>"),
-    site: str = typer.Option("plant", "--site", help="with --mqtt: first topic level"),
-    area: str = typer.Option("pumps", "--area", help="with --mqtt: second topic level"),
+    mqtt_ca: Path | None = MQTT_CA,
+    mqtt_cert: Path | None = MQTT_CERT,
+    mqtt_key: Path | None = MQTT_KEY,
+    mqtt_user: str | None = MQTT_USER,
+    rate: float | None = RATE,
+    per_signal: bool = PER_SIGNAL,
+    site: str = SITE,
+    area: str = AREA,
 ) -> None:
     """Synthesize a continuous series of any length, stretch by stretch, without seams."""
     with user_errors():
         if out is None and mqtt is None:
             raise typer.BadParameter("pass --out FILE or --mqtt URL")
-        target = None
-        if mqtt is not None:  # checked before any work: a bad URL fails at once
-            from geniot.ingest.mqtt_target import MQTTConfigError, MQTTTarget
-
-            try:
-                target = MQTTTarget.from_url(mqtt, ca_file=mqtt_ca, cert_file=mqtt_cert, key_file=mqtt_key, username=mqtt_user)
-            except MQTTConfigError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
+        target = mqtt_target(mqtt, mqtt_ca, mqtt_cert, mqtt_key, mqtt_user)  # checked before any work
         model = load_generator(artifact)
-        meta = getattr(model, "metadata_", {})
+        record = model.training_
         channels = channel_names(model)
         requests = [FaultRequest.parse(f) for f in fault]
         profiles = model_profiles(model)
         if requests and (fault_labels is not None or fault_data is not None or not profiles):
-            source = fault_data or (Path(meta["source"]) if meta.get("source") else None)
+            source = fault_data or (Path(record.source) if record.source else None)
             if source is None:
                 raise DataError("--fault needs labelled real data: pass --fault-data FILE --fault-labels LABELS")
             profiles = profiles_from_files(source, fault_labels, channels)
@@ -98,10 +103,11 @@ def synthesize(
             f"{len(result.values)} asset(s); {len(result.seams)} stretches joined by continuation with {model.registry_name}"
         )
         if target is not None:
-            _publish(result, target, site=site, area=area, per_signal=per_signal, rate=rate)
+            sent = publish_frames(target, wide_frames(result), site=site, area=area, per_signal=per_signal, rate=rate)
+            console.print(f"published {sent} messages")
             console.print(f"published {what} to {target.safe_url}")
         if out is not None:
-            layout = dict(meta.get("layout") or {})
+            layout = dict(record.layout)
             if layout.get("error"):
                 console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
             file_layout, why = training_file_layout(model)
@@ -113,18 +119,3 @@ def synthesize(
             write_frame(result.labels, labels)
             console.print(f"wrote {labels} (labels)")
 
-
-def _publish(result, target, *, site: str, area: str, per_signal: bool, rate: float | None) -> None:
-    """Replay the synthetic plant through the publisher `geniot simulate --mqtt` uses."""
-    from rich.markup import escape
-
-    from geniot.ingest.mqtt_target import MQTTConfigError, MQTTConnectError
-    from geniot.ingest.publish import publish_wide
-
-    try:
-        with progress_bar("publish") as update:
-            sent = publish_wide(target, wide_frames(result), site=site, area=area, per_signal=per_signal, rate=rate, progress=update)
-    except (MQTTConfigError, MQTTConnectError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-    console.print(f"published {sent} messages")

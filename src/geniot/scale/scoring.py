@@ -83,7 +83,7 @@ def _values(series, detector: AnomalyDetector, asset: str) -> np.ndarray:
     gen = detector.generator_
     if gen is None or not hasattr(detector, "threshold_"):
         raise GeniotError(f"the detector for asset {asset!r} is not fitted")
-    names = getattr(gen, "metadata_", {}).get("channels")
+    names = gen.channel_names_
     if isinstance(series, SensorSeries):
         if names and list(series.channels) != list(names):
             raise DataError(

@@ -62,7 +62,7 @@ class LiveMonitor:
     # ------------------------------------------------------------ models
     def activate(self, asset: str, detector: AnomalyDetector, model: str) -> None:
         gen = detector.generator_
-        channels = list(gen.metadata_.get("channels") or [])
+        channels = list(gen.channel_names_ or [])
         imputer = GapImputer(generator=gen, prefit=True, n_draws=8) if gen.can_impute else None
         state = AssetState(detector, model, channels, detector.stream(asset=asset), imputer)
         self._warm_start(asset, state)

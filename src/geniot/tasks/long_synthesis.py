@@ -126,11 +126,7 @@ def _condition_rows(generator: BaseGenerator, conditions, n_series: int, n_steps
         if wanted:
             raise DataError(f"the model was fitted with {wanted} condition columns; pass their values for every step")
         return None
-    arr = np.asarray(conditions, dtype=np.float64)
-    if arr.ndim == 2:
-        arr = np.broadcast_to(arr, (n_series, *arr.shape))
-    if arr.shape != (n_series, n_steps, wanted):
-        raise DataError(f"conditions must be shaped ({n_series}, {n_steps}, {wanted}), got {arr.shape}")
+    arr = _per_step(conditions, n_series, n_steps, wanted, what="conditions")
     if np.isnan(arr).any():
         raise DataError("the conditions have missing values; every step needs one")
     return arr
@@ -139,11 +135,16 @@ def _condition_rows(generator: BaseGenerator, conditions, n_series: int, n_steps
 def _fixed_array(fixed, n_series: int, n_steps: int, c: int) -> np.ndarray | None:
     if fixed is None:
         return None
-    arr = np.asarray(fixed, dtype=np.float64)
+    return _per_step(fixed, n_series, n_steps, c, what="fixed values")
+
+
+def _per_step(values, n_series: int, n_steps: int, width: int, *, what: str) -> np.ndarray:
+    """``values`` as (n_series, n_steps, width); one (n_steps, width) array serves every series."""
+    arr = np.asarray(values, dtype=np.float64)
     if arr.ndim == 2:
         arr = np.broadcast_to(arr, (n_series, *arr.shape))
-    if arr.shape != (n_series, n_steps, c):
-        raise DataError(f"fixed values must be shaped ({n_series}, {n_steps}, {c}), got {arr.shape}")
+    if arr.shape != (n_series, n_steps, width):
+        raise DataError(f"{what} must be shaped ({n_series}, {n_steps}, {width}), got {arr.shape}")
     return arr
 
 

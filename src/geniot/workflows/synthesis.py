@@ -1,6 +1,6 @@
 """`geniot synthesize`: a long, timestamped synthetic series in the training file's own layout.
 
-Shared by the CLI and (later) the service. The model's training record (``metadata_``, written
+Shared by the CLI and (later) the service. The model's training record (``training_``, written
 by :func:`geniot.workflows.training.train_and_save`) gives the channels, the window, the
 sampling interval, the time span and the source layout; the continuation itself lives in
 :mod:`geniot.tasks.long_synthesis`.
@@ -142,7 +142,7 @@ class SynthesisResult:
 def model_interval(model: BaseGenerator, override_s: float | None = None) -> float:
     if override_s is not None:
         return float(override_s)
-    interval = (getattr(model, "metadata_", {}).get("timing") or {}).get("interval_s")
+    interval = model.training_.timing.get("interval_s")
     if not interval:
         raise DataError(
             "the model's training record has no sampling interval (trained on data without "
@@ -153,7 +153,7 @@ def model_interval(model: BaseGenerator, override_s: float | None = None) -> flo
 
 def default_start(model: BaseGenerator, interval_s: float) -> pd.Timestamp:
     """One interval after the training data end (the synthetic data continue its calendar)."""
-    ends = (getattr(model, "metadata_", {}).get("timing") or {}).get("end") or {}
+    ends = model.training_.timing.get("end") or {}
     if not ends:
         return pd.Timestamp("2026-01-01")
     return pd.Timestamp(max(ends.values())) + pd.Timedelta(seconds=interval_s)
@@ -162,7 +162,7 @@ def default_start(model: BaseGenerator, interval_s: float) -> pd.Timestamp:
 def asset_names(spec: str | None, model: BaseGenerator) -> list[str]:
     """``--assets 5`` (S-1..S-5) or ``--assets P-1,P-7``; default the one training asset's name."""
     if spec is None:
-        trained = list(getattr(model, "metadata_", {}).get("assets") or [])
+        trained = list(model.training_.assets)
         return [str(trained[0]) if len(trained) == 1 and trained[0] else "synthetic"]
     spec = str(spec).strip()
     if spec.isdigit():
@@ -243,7 +243,7 @@ def synthesize(
 
 def model_conditions(model: BaseGenerator, timestamps: np.ndarray) -> np.ndarray | None:
     """The per-step conditions a model was fitted with, on the synthetic clock (the calendar)."""
-    names = tuple((getattr(model, "metadata_", {}) or {}).get("conditions") or ())
+    names = model.training_.conditions
     if not names:
         return None
     if names != CALENDAR_CONDITIONS:
@@ -282,14 +282,14 @@ def profiles_from_files(data: Path, labels: Path | None, channels: list[str]) ->
 
 def model_profiles(model: BaseGenerator) -> dict[str, FaultProfile]:
     """The fault profiles a model learned at `geniot fit --labels` (empty when none)."""
-    faults = getattr(model, "metadata_", {}).get("faults") or {}
+    faults = model.training_.faults
     return {k: FaultProfile.from_dict(v) for k, v in faults.items()}
 
 
 def training_file_layout(model: BaseGenerator) -> tuple[object | None, str | None]:
     """The training file's full layout (separator, decimal marks, time format, headers with
     units), read again from the source the model records; (None, why) when it cannot be."""
-    source = getattr(model, "metadata_", {}).get("source")
+    source = model.training_.source or None
     if not source or not Path(source).is_file():
         return None, f"the training file {source!r} is not here, so only its column names are kept"
     try:
