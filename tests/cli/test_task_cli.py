@@ -144,3 +144,21 @@ def test_detect_warns_when_calibrating_on_the_training_rows(files, tmp_path):
     assert run("fit", wide_csv, "--model", "gaussian", "--window", "12", "--train-rows", "600", "--out", art).exit_code == 0
     result = run("detect", art, wide_csv, "--train-rows", "600", "--out", tmp_path / "s.csv")
     assert result.exit_code == 0 and "trained on" in result.output and "--normal" in result.output
+
+
+def test_detect_score_window_gives_a_detector_the_edge_can_take(files, tmp_path):
+    """fit calibrates step scores, which the edge scorer cannot compute: export refuses that
+    detector, and `detect --score window` recalibrates one it takes."""
+    pytest.importorskip("onnxruntime")
+    _, _, wide_csv, art, _ = files
+    step_det, window_det = tmp_path / "step", tmp_path / "window"
+    assert run("detect", art, wide_csv, "--out", tmp_path / "a.csv", "--save-detector", step_det).exit_code == 0
+    refused = run("export", step_det, "--format", "onnx", "--out", tmp_path / "edge_step")
+    assert refused.exit_code != 0 and "score='step'" in refused.output
+    result = run("detect", art, wide_csv, "--train-rows", "600", "--score", "window", "--out", tmp_path / "b.csv",
+                 "--save-detector", window_det)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    exported = run("export", window_det, "--format", "onnx", "--out", tmp_path / "edge")
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "edge" / "scorer.onnx").is_file()
+    assert run("detect", art, wide_csv, "--score", "window", "--out", tmp_path / "c.csv").exit_code != 0

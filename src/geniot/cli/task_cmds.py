@@ -71,6 +71,7 @@ def detect(
     risk: float = typer.Option(1e-3, "--risk", help="for 'pot': exceedance probability per window on normal data"),
     smoothing: int = typer.Option(1, "--smoothing", help="trailing mean over this many window scores"),
     align: str = typer.Option("end", "--align", help="'end' (causal) or 'center': which window scores a step"),
+    score: str | None = typer.Option(None, "--score", help="when calibrating: 'step' (the last step given the rest of its window; default with --align end) or 'window' (whole windows: what `geniot export` puts on a device)"),
     asset: str | None = typer.Option(None, "--asset", help="score one asset of a multi-asset file"),
     save_detector: Path | None = typer.Option(None, "--save-detector", help="save the calibrated detector to this folder"),
     report: Path | None = typer.Option(None, "--report", help="also write an HTML report (scores, threshold, events)"),
@@ -78,7 +79,9 @@ def detect(
 ) -> None:
     """Anomaly score, flag and top sensors for every row of a data file."""
     with user_errors():
-        settings = DetectionSettings(threshold=_threshold(threshold), risk=risk, smoothing=smoothing, align=align)
+        if score is not None and train_rows is None and normal is None:
+            raise typer.BadParameter("--score applies when calibrating: pass --train-rows K or --normal FILE", param_hint="--score")
+        settings = DetectionSettings(threshold=_threshold(threshold), risk=risk, smoothing=smoothing, align=align, score=score)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with working(f"scoring {data}"):

@@ -29,6 +29,10 @@ class DetectionSettings:
     risk: float = 1e-3
     smoothing: int = 1
     align: str = "end"
+    #: "step" (the last step given the rest of its window, what `geniot fit` calibrates) or
+    #: "window" (the whole window's score, what the edge scorer computes); None: step with
+    #: align="end", window with align="center"
+    score: str | None = None
 
 
 def load_detector(
@@ -58,7 +62,7 @@ def load_detector(
         risk=settings.risk,
         smoothing=settings.smoothing,
         align=settings.align,
-        score="step" if settings.align == "end" else "window",  # as `geniot fit` calibrates
+        score=settings.score or ("step" if settings.align == "end" else "window"),  # as `geniot fit` calibrates
     )
     return detector.fit(in_model_order(normal, generator))
 
