@@ -141,7 +141,7 @@ def main() -> None:
     if args.assets > 0:
         fleet = simulated_fleet(args.assets, days=args.days, seed=args.seed)
         generator = build_model(args.model, params=parse_params(args.params))
-        row = fleet_training(args, fleet, generator, {"window": args.window})
+        row = fleet_training(args, fleet, generator, AnomalyDetector(window=args.window))
         rows.append({**base, "model": args.model, "params": args.params, **row})
         print(f"| fleet training | {row['assets']} assets x {row['steps_per_asset']} steps, {args.model} {args.params} | "
               f"serial {row['serial_s']:.1f} s | Ray {row['ray_total_s']:.1f} s (start-up {row['ray_startup_s']:.1f} s) | "

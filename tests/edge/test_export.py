@@ -27,7 +27,7 @@ SERIES = SensorSeries(timestamps=None, values=VALUES, channels=("flow", "pressur
 
 @pytest.fixture(scope="module")
 def detector():
-    return train_asset_detector(SERIES, "P-1", settings={"window": 8}, seed=0)
+    return train_asset_detector(SERIES, "P-1", detector=AnomalyDetector(window=8), seed=0)
 
 
 def test_the_onnx_scorer_gives_the_servers_window_scores(detector, tmp_path):

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 ASSET = "P-1"
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SETTINGS = {"window": 8, "merge_gap": 3, "min_event_steps": 2}
+SETTINGS = {"window": 8, "merge_gap": 3, "min_event_steps": 2}  # the detector behind every path
 N_TRAIN, N_LIVE = 1440, 480
 FAULTS = {  # rows of the live part -> (signal, how many standard deviations it is pushed)
     (60, 76): ("motor_temp_c", 8.0),
@@ -64,7 +64,7 @@ def parity(tmp_path_factory):
     fault_times = {key: (live["timestamp"].iloc[key[0]].isoformat(), live["timestamp"].iloc[key[1] - 1].isoformat()) for key in FAULTS}
     live = live.drop(index=[250]).reset_index(drop=True)  # a whole reading never arrived
 
-    detector = train_asset_detector(series_from_frame(train, asset=ASSET), ASSET, settings=SETTINGS)
+    detector = train_asset_detector(series_from_frame(train, asset=ASSET), ASSET, detector=AnomalyDetector(**SETTINGS))
     model_dir = save_asset_detector(detector, root / "models" / f"{ASSET}-gaussian")
     data = root / f"{ASSET}.csv"  # a file of one asset is named after it
     live.to_csv(data, index=False)

@@ -17,9 +17,10 @@ from geniot.core.exceptions import DataError
 from geniot.data.io import write_table
 from geniot.models import GaussianBaseline, TimeVAE
 from geniot.scale import SerialEngine, sample_parallel, score_fleet, train_fleet
+from geniot.tasks import AnomalyDetector
 
 runner = CliRunner()
-SETTINGS = {"window": 12, "threshold": "quantile"}
+SETTINGS = AnomalyDetector(window=12, threshold="quantile")
 
 
 def same_model(a, b) -> None:
@@ -64,7 +65,7 @@ def test_an_asset_gets_the_same_model_in_any_fleet(fleet):
 
 
 def test_ray_scores_and_samples_like_serial(fleet, ray_engine):
-    trained = train_fleet(fleet, GaussianBaseline(), detector={"window": 12, "smoothing": 2, "merge_gap": 2})
+    trained = train_fleet(fleet, GaussianBaseline(), detector=AnomalyDetector(window=12, smoothing=2, merge_gap=2))
     detectors = {t.asset: t.detector for t in trained}
     serial = score_fleet(detectors, fleet, engine=SerialEngine(), chunk_steps=100)
     on_ray = score_fleet(detectors, fleet, engine=ray_engine, chunk_steps=100)

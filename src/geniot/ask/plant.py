@@ -14,7 +14,7 @@ from geniot.data.series import SensorSeries
 from geniot.data.simulate import UNITS
 from geniot.data.store import SensorStore
 from geniot.tasks import AnomalyDetector
-from geniot.workflows.asset_detector import HISTORY_DETECTOR, train_asset_detector
+from geniot.workflows.asset_detector import history_detector, train_asset_detector
 
 
 class PlantView:
@@ -87,6 +87,6 @@ class PlantView:
                 if folder is not None and (folder / "detector.json").is_file():
                     self._models[asset] = AnomalyDetector.load(folder).generator_
                 else:
-                    detector = train_asset_detector(self.regular(asset), asset, settings=HISTORY_DETECTOR)
+                    detector = train_asset_detector(self.regular(asset), asset, detector=history_detector())
                     self._models[asset] = detector.generator_
             return self._models[asset]

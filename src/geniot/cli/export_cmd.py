@@ -23,13 +23,13 @@ def export(
     from geniot.data.io import read_series
     from geniot.data.windows import make_windows
     from geniot.edge.export import export_detector
-    from geniot.workflows.detection import DetectionSettings, load_detector
+    from geniot.workflows.detection import load_detector
 
     with user_errors():
         if fmt != "onnx":
             raise DataError(f"--format must be onnx, got {fmt!r}")
         calibration = read_series(normal) if normal is not None else None
-        detector = load_detector(artifact, normal=calibration, settings=DetectionSettings())
+        detector = load_detector(artifact, normal=calibration)
         windows = None
         source = check or normal
         if quantize and source is not None:

@@ -65,7 +65,7 @@ def train(
     with user_errors():
         fleet = first_rows(_load_fleet(data, store, simulate, days, seed), train_rows)
         generator = build_model(model, params=parse_params(params), max_minutes=max_minutes or None)
-        settings = {"window": window, "threshold": _threshold(threshold), "risk": risk}
+        settings = AnomalyDetector(window=window, threshold=_threshold(threshold), risk=risk)
         console.print(f"training {model} for {len(fleet)} assets on engine {engine}")
         start = time.perf_counter()
         with _engine(engine, address, workers, object_store_mb) as runner, progress_bar("train fleet") as update:

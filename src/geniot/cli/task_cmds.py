@@ -13,7 +13,7 @@ from geniot.cli.progress import console, user_errors, working
 from geniot.core.exceptions import DataError
 from geniot.data.io import read_labels
 from geniot.report import detection_figure, imputation_figure, write_figure_report
-from geniot.workflows.detection import DetectionSettings, detect_file, write_scores
+from geniot.workflows.detection import calibration_detector, detect_file, write_scores
 from geniot.workflows.events_io import write_events
 from geniot.workflows.gap_filling import fill_file, write_filled
 
@@ -81,11 +81,11 @@ def detect(
     with user_errors():
         if score is not None and train_rows is None and normal is None:
             raise typer.BadParameter("--score applies when calibrating: pass --train-rows K or --normal FILE", param_hint="--score")
-        settings = DetectionSettings(threshold=_threshold(threshold), risk=risk, smoothing=smoothing, align=align, score=score)
+        template = calibration_detector(threshold=_threshold(threshold), risk=risk, smoothing=smoothing, align=align, score=score)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with working(f"scoring {data}"):
-                detector, results = detect_file(artifact, data, train_rows=train_rows, normal=normal, asset=asset, settings=settings)
+                detector, results = detect_file(artifact, data, train_rows=train_rows, normal=normal, asset=asset, detector=template)
         for w in caught:
             console.print(f"[yellow]warning:[/yellow] {with_hint(w.message)}")
         write_scores(results, out)

@@ -17,15 +17,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from geniot import __version__
 from geniot.core.base import BaseGenerator
-from geniot.core.exceptions import ArtifactError, DataError, GeniotError
+from geniot.core.exceptions import ArtifactError, DataError
 from geniot.data.series import SensorSeries
 from geniot.scale.engine import Progress, SerialEngine
 from geniot.tasks import AnomalyDetector
-from geniot.workflows.asset_detector import DETECTOR_SETTINGS, train_asset_detector
+from geniot.workflows.asset_detector import train_asset_detector
 
 FLEET_FILE = "fleet.json"
 
@@ -46,11 +45,11 @@ def asset_seed(seed: int, asset: str) -> int:
 
 
 def train_asset(
-    asset: str, series: SensorSeries, generator: BaseGenerator, detector: dict[str, Any], seed: int | None
+    asset: str, series: SensorSeries, generator: BaseGenerator, detector: AnomalyDetector, seed: int | None
 ) -> TrainedAsset:
-    """The task: fit one asset's detector. ``detector`` holds AnomalyDetector settings."""
+    """The task: fit one asset's detector (``detector``: the unfitted one whose parameters apply)."""
     start = time.perf_counter()
-    fitted = train_asset_detector(series, asset, generator=generator, settings=detector, seed=seed)
+    fitted = train_asset_detector(series, asset, generator=generator, detector=detector, seed=seed)
     return TrainedAsset(asset, fitted, seed, int(series.n_steps), time.perf_counter() - start)
 
 
@@ -59,7 +58,7 @@ def train_fleet(
     generator: BaseGenerator,
     *,
     engine=None,
-    detector: dict[str, Any] | None = None,
+    detector: AnomalyDetector | None = None,
     seed: int = 0,
     out: Path | None = None,
     progress: Progress | None = None,
@@ -68,22 +67,19 @@ def train_fleet(
     one artifact folder per asset plus ``fleet.json``, the index ``geniot fleet score`` reads."""
     if not fleet:
         raise DataError("the fleet has no assets to train on")
-    settings = dict(detector or {})
-    unknown = sorted(set(settings) - set(DETECTOR_SETTINGS))
-    if unknown:
-        raise GeniotError(f"unknown detector setting(s) {unknown}; known: {list(DETECTOR_SETTINGS)}")
-    AnomalyDetector(generator=generator, **settings).validate()  # a generator without a likelihood fails here, not in a worker
+    template = AnomalyDetector() if detector is None else detector
+    template.clone().set_params(generator=generator).validate()  # a generator without a likelihood fails here, not in a worker
     engine = engine or SerialEngine()
-    template = engine.share(generator)
-    tasks = [(str(a), s, template, settings, asset_seed(seed, str(a))) for a, s in fleet.items()]
+    shared = engine.share(generator)
+    tasks = [(str(a), s, shared, template, asset_seed(seed, str(a))) for a, s in fleet.items()]
     trained = engine.map(train_asset, tasks, progress=progress)
     if out is not None:
-        save_fleet(trained, Path(out), generator=generator, detector=settings, seed=seed, engine=engine.name)
+        save_fleet(trained, Path(out), generator=generator, detector=template, seed=seed, engine=engine.name)
     return trained
 
 
 def save_fleet(
-    trained: list[TrainedAsset], out: Path, *, generator: BaseGenerator, detector: dict, seed: int, engine: str
+    trained: list[TrainedAsset], out: Path, *, generator: BaseGenerator, detector: AnomalyDetector, seed: int, engine: str
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     folders = _folder_names([t.asset for t in trained])
@@ -102,7 +98,7 @@ def save_fleet(
         "geniot_version": __version__,
         "model": generator.registry_name,
         "params": generator.get_params(),
-        "detector": detector,
+        "detector": {k: v for k, v in detector.get_params(deep=False).items() if k not in ("generator", "prefit")},
         "seed": int(seed),
         "engine": engine,
         "assets": assets,

@@ -24,14 +24,11 @@ from geniot.tasks import AnomalyDetector
 from geniot.workflows.errors import NotEnoughDataError
 from geniot.workflows.training import build_model
 
-#: the AnomalyDetector settings a caller may choose per asset
-DETECTOR_SETTINGS = (
-    "window", "threshold", "risk", "level", "quantile", "calibration_fraction", "smoothing", "align",
-    "attribute", "top_k", "merge_gap", "min_event_steps",
-)  # fmt: skip
 
-#: the settings of the per-asset Gaussian detectors that history scans and the assistant fit
-HISTORY_DETECTOR = {"window": 16, "min_event_steps": 3, "merge_gap": 5}
+def history_detector(window: int = 16) -> AnomalyDetector:
+    """The per-asset Gaussian detector that history scans and the assistant fit (unfitted):
+    events of at least 3 steps, with gaps of up to 5 steps merged."""
+    return AnomalyDetector(window=window, min_event_steps=3, merge_gap=5)
 
 
 def normal_history(series: SensorSeries, normal_days: float | None) -> SensorSeries:
@@ -50,7 +47,7 @@ def train_asset_detector(
     *,
     generator: BaseGenerator | str = "gaussian",
     params: dict[str, Any] | None = None,
-    settings: dict[str, Any] | None = None,
+    detector: AnomalyDetector | None = None,
     seed: int | None = 0,
     max_minutes: float | None = None,
     normal_days: float | None = None,
@@ -60,13 +57,12 @@ def train_asset_detector(
 
     ``generator`` is a registry name (built with ``params``, ``max_minutes`` and ``seed``) or an
     unfitted generator (cloned, and seeded with ``seed`` where it takes a ``random_state``);
-    ``settings`` are :class:`~geniot.tasks.AnomalyDetector` settings (:data:`DETECTOR_SETTINGS`).
-    Errors name the asset.
+    ``detector`` is an unfitted :class:`~geniot.tasks.AnomalyDetector` whose parameters are used
+    (cloned, with this generator; default ``AnomalyDetector()``). Errors name the asset.
     """
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - set(DETECTOR_SETTINGS))
-    if unknown:
-        raise DataError(f"unknown detector setting(s) {unknown}; known: {list(DETECTOR_SETTINGS)}")
+    template = AnomalyDetector() if detector is None else detector
+    if not isinstance(template, AnomalyDetector):
+        raise TypeError(f"detector must be an unfitted AnomalyDetector, got {type(template).__name__}")
     if isinstance(generator, str):
         gen = build_model(generator, params=params, max_minutes=max_minutes, seed=seed)
     else:
@@ -74,7 +70,7 @@ def train_asset_detector(
         if seed is not None and "random_state" in gen.get_params():
             gen.set_params(random_state=int(seed))
     normal = normal_history(series, normal_days)
-    detector = AnomalyDetector(generator=gen, **settings)
+    detector = template.clone().set_params(generator=gen, prefit=False)
     record = TrainingRecord(
         source=series.source or "", assets=(asset,), window=int(detector.window), stride=1,
         train_rows=int(normal.n_steps), calibration=float(detector.calibration_fraction), seed=seed,

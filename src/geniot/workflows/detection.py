@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,25 +22,24 @@ from geniot.workflows.errors import (
 from geniot.workflows.gap_filling import in_model_order
 
 
-@dataclass(frozen=True)
-class DetectionSettings:
-    threshold: str | float = "pot"
-    risk: float = 1e-3
-    smoothing: int = 1
-    align: str = "end"
-    #: "step" (the last step given the rest of its window, what `geniot fit` calibrates) or
-    #: "window" (the whole window's score, what the edge scorer computes); None: step with
-    #: align="end", window with align="center"
-    score: str | None = None
+def calibration_detector(
+    *, threshold: str | float = "pot", risk: float = 1e-3, smoothing: int = 1, align: str = "end", score: str | None = None
+) -> AnomalyDetector:
+    """The unfitted detector that calibrates a saved generator on normal data: ``score`` "step"
+    (the last step given the rest of its window, what `geniot fit` calibrates) or "window" (the
+    whole window's score); None: step with align="end", window with align="center"."""
+    score = score or ("step" if align == "end" else "window")
+    return AnomalyDetector(threshold=threshold, risk=risk, smoothing=smoothing, align=align, score=score)
 
 
 def load_detector(
     artifact: Path,
     *,
     normal: SensorSeries | None,
-    settings: DetectionSettings,
+    detector: AnomalyDetector | None = None,
 ) -> AnomalyDetector:
-    """A detector from an artifact folder: calibrated on ``normal`` when given, else the
+    """A detector from an artifact folder: calibrated on ``normal`` when given (with the
+    parameters of the unfitted ``detector``, default :func:`calibration_detector`), else the
     calibration saved with the artifact (``detector.json``)."""
     artifact = Path(artifact)
     if not artifact.is_dir():
@@ -55,16 +53,9 @@ def load_detector(
             )
         return AnomalyDetector.load(artifact)
     generator = load_generator(artifact)
-    detector = AnomalyDetector(
-        generator=generator,
-        prefit=True,
-        threshold=settings.threshold,
-        risk=settings.risk,
-        smoothing=settings.smoothing,
-        align=settings.align,
-        score=settings.score or ("step" if settings.align == "end" else "window"),  # as `geniot fit` calibrates
-    )
-    return detector.fit(in_model_order(normal, generator))
+    template = calibration_detector() if detector is None else detector
+    fitted = template.clone().set_params(generator=generator, prefit=True, window=generator.n_steps_)
+    return fitted.fit(in_model_order(normal, generator))
 
 
 def normal_rows(series: SensorSeries, train_rows: int) -> SensorSeries:
@@ -83,10 +74,10 @@ def detect_file(
     train_rows: int | None = None,
     normal: Path | None = None,
     asset: str | None = None,
-    settings: DetectionSettings | None = None,
+    detector: AnomalyDetector | None = None,
 ) -> tuple[AnomalyDetector, dict[str, tuple[SensorSeries, Detection]]]:
-    """Calibrate (first ``train_rows`` rows, or the ``normal`` file) and score every asset."""
-    settings = settings or DetectionSettings()
+    """Calibrate (first ``train_rows`` rows, or the ``normal`` file, with the parameters of the
+    unfitted ``detector``) and score every asset."""
     if train_rows is not None and normal is not None:
         raise NormalDataError("normal data was named twice (the first rows and a file of normal data)")
     table = read_table(data, asset=asset)
@@ -97,7 +88,7 @@ def detect_file(
         calibration = normal_rows(next(iter(table.values())), int(train_rows))
     elif normal is not None:
         calibration = read_series(normal, asset=asset)
-    detector = load_detector(artifact, normal=calibration, settings=settings)
+    detector = load_detector(artifact, normal=calibration, detector=detector)
     record = detector.generator_.training_  # what the model was trained on, as recorded
     if train_rows is not None and record.train_rows is not None and record.source == str(data):
         warnings.warn(

@@ -14,7 +14,7 @@ from geniot.data.store import SensorStore
 from geniot.tasks import AnomalyDetector
 from geniot.tasks.events import EventTracker, feed_tracker, flag_scores
 from geniot.workflows.asset_detector import (
-    HISTORY_DETECTOR,
+    history_detector,
     save_asset_detector,
     train_asset_detector,
 )
@@ -54,7 +54,7 @@ def scan_history(
     counts = {}
     for asset in assets or store.assets():
         series = store.read_wide(asset)
-        detector = train_asset_detector(series, asset, settings={**HISTORY_DETECTOR, "window": window}, normal_days=normal_days)
+        detector = train_asset_detector(series, asset, detector=history_detector(window), normal_days=normal_days)
         save_asset_detector(detector, Path(models_dir) / f"{asset}-gaussian")
         counts[asset] = store_events(store, asset, series, detector)
         if say is not None:
