@@ -1,5 +1,6 @@
 """The README's walkthrough runs as written: every command, in order, in an empty folder, each
-creating what the next one uses (the files it names with --out, --labels and --store exist after it)."""
+creating what the next one uses (the files it names with --out, --labels and --store exist after it);
+then the README's Python blocks run in the same folder, shrunk where they train."""
 
 from __future__ import annotations
 
@@ -52,3 +53,29 @@ def test_the_walkthrough_runs(tmp_path):
         for flag in ("--out", "--labels", "--store"):
             if flag in words:
                 assert (tmp_path / words[words.index(flag) + 1]).exists(), f"$ {command} did not create {words[words.index(flag) + 1]}"
+    run_python_blocks(tmp_path, env)
+
+
+#: what the Python blocks' test shrinks so that they run in seconds (README text -> test text)
+SMALLER = {"max_minutes=10": "max_minutes=0.05", "sample(1000": "sample(20"}
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_the_python_blocks_are_shrunk_where_they_train():
+    text = "".join(python_blocks())
+    assert python_blocks(), "README.md has no Python blocks"
+    for long in SMALLER:
+        assert long in text, f"the README's Python no longer says {long!r}: update SMALLER"
+
+
+def run_python_blocks(folder: Path, env: dict) -> None:
+    """Every ```python block of the README, in the walkthrough's folder (they read its files)."""
+    for block in python_blocks():
+        code = block
+        for long, short in SMALLER.items():
+            code = code.replace(long, short)
+        done = subprocess.run([sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"README Python block failed:\n{block}\n{done.stderr[-3000:]}"
