@@ -40,6 +40,7 @@ def test_fit_prints_what_it_read(fitted):
     for header in HEADER:
         assert header in output
     assert "ignored: Bemerkung" in output and "free text" in output and "Status" in output
+    assert "not modelled: Status" in output  # a text column the generator does not learn is said so
 
 
 def test_impute_writes_the_input_layout(fitted, tmp_path):

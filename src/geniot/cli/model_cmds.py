@@ -60,6 +60,11 @@ def fit(
             f"training {model} on {len(windows.windows)} windows of {window} x {len(windows.channels)} "
             f"({', '.join(windows.channels)})"
         )
+        if windows.text_columns:
+            console.print(
+                f"[yellow]not modelled: {', '.join(windows.text_columns)}[/yellow] (text columns: impute, detect and forecast "
+                "write them back as read, but the generator does not learn them, so sample and synthesize leave them out)"
+            )
         epochs = getattr(generator, "epochs", None) or getattr(getattr(generator, "generator", None), "epochs", 1)
         with training_progress(f"fit {model}", epochs, budget_minutes=max_minutes or None) as progress:
             train_and_save(

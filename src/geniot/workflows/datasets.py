@@ -32,6 +32,8 @@ class WindowSet:
     #: (n_windows, n_conditions) conditions of each window at its first step, and their names
     conditions: np.ndarray | None = None
     condition_names: tuple[str, ...] = ()
+    #: text (categorical) columns the series carry that the windows leave out
+    text_columns: tuple[str, ...] = ()
 
 
 def pool_windows(
@@ -57,8 +59,10 @@ def pool_windows(
     units: dict[str, str] = {}
     for _, s in items:
         units.update(s.units)
+    text = tuple(dict.fromkeys(name for _, s in items for name in s.categorical))
     pooled = WindowSet(
-        np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source, series_timing(series)
+        np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source, series_timing(series),
+        text_columns=text,
     )
     if not calendar:
         return pooled
