@@ -1,19 +1,23 @@
 """Edge export: size, peak memory, per-reading latency and parity of the exported scorer.
 
-One detector (Gaussian baseline, window 16, 8 pump signals) is fitted on a simulated normal
-day and exported as ONNX fp32 and int8. The same faulty day (3 simulated days, faults injected)
-is then scored one reading at a time by geniot's own ``StreamingScorer`` (numpy/scipy) and by
-``geniot-edge``'s ``EdgeScorer`` on fp32 and int8 (onnxruntime, one thread). Peak memory is the
-maximum RSS of a fresh process that loads the scorer and scores the whole stream. F1 is against
-the simulator's anomaly labels.
+For each score (``step``: the last step given the rest of the window, what ``geniot fit``
+calibrates; ``window``: the whole window) one detector (Gaussian baseline, window 16, 8 pump
+signals) is fitted on simulated normal days and exported as ONNX fp32 and int8. The same faulty
+day (faults injected, a few dropped readings) is then scored one reading at a time by geniot's
+own ``StreamingScorer`` (numpy/scipy) and by ``geniot-edge``'s ``EdgeScorer`` on fp32 and int8
+(onnxruntime, one thread). Peak memory is the maximum RSS of a fresh process that loads the
+scorer and scores the whole stream. F1 is against the simulator's anomaly labels. Parity: the
+largest relative score difference against geniot's on readings whose window is whole (the ONNX
+graph) and on those with a dropped reading (the float64 gap scorer), and the flags that differ.
 
-    .venv/bin/python benchmarks/edge.py --window 16
+    .venv/bin/python benchmarks/edge.py --window 16 --scores step window
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -55,6 +59,8 @@ print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--window", type=int, default=16)
+    ap.add_argument("--scores", nargs="+", choices=("step", "window"), default=["step", "window"],
+                    help="detector scores to export and compare (default: both)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     kw = dict(n_assets=1, days=4, seed=1, drop_rate=0.002, outage_rate=0, degrading_fraction=0,
@@ -62,61 +68,91 @@ def main() -> None:
     clean = simulate_plant(PlantConfig(fault_rate=0, **kw))
     faulty = simulate_plant(PlantConfig(fault_rate=10, **kw))
     asset = clean.assets()[0]
-    det = AnomalyDetector(generator=GaussianBaseline(), window=args.window).fit(series_from_frame(clean.wide(asset).iloc[:2880]))
+    train = series_from_frame(clean.wide(asset).iloc[:2880])
     live = faulty.wide(asset).iloc[2880:]
     values = live.drop(columns="timestamp").to_numpy()
     names = list(live.columns[1:])
     labels = faulty.labels.iloc[2880:]["anomaly"].to_numpy().astype(bool)
-    tmp = Path(tempfile.mkdtemp(prefix="geniot-edge-bench-"))
-    det.save(tmp / "geniot")
     windows = np.lib.stride_tricks.sliding_window_view(values, args.window, axis=0).transpose(0, 2, 1)
-    windows = windows[~np.isnan(windows).any(axis=(1, 2))]
-    export_detector(det, tmp / "fp32")
-    meta8 = export_detector(det, tmp / "int8", quantize="int8", check_windows=windows)
-    stream = tmp / "live.jsonl"
-    stream.write_text("\n".join(json.dumps({"values": {n: (None if v != v else float(v)) for n, v in zip(names, row, strict=True)}}) for row in values))
-    rows = []
-    for kind, path in (("geniot (numpy)", tmp / "geniot"), ("onnx fp32", tmp / "fp32"), ("onnx int8", tmp / "int8")):
-        if kind.startswith("geniot"):
-            scorer = det.stream()
-            update = scorer.update
-        else:
-            scorer = EdgeScorer(path)
-            update = lambda row, s=scorer: s.update(dict(zip(names, row, strict=True)))  # noqa: E731
-        times, flags, scores = [], [], []
-        for row in values:
-            t0 = time.perf_counter()
-            out = update(row)
-            dt = time.perf_counter() - t0
-            if out is None:
-                flags.append(False)
-                scores.append(np.nan)
-                continue
-            times.append(dt)
-            flag = out.flag if hasattr(out, "flag") else out["flag"]
-            flags.append(bool(flag))
-            scores.append(out.score if hasattr(out, "score") else out["score"])
-        f1 = detection_scores(detection_counts([(labels, np.array(flags))]))
-        size = sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".onnx", ".npz", ".pt", ".json"))
-        peak = subprocess.run([sys.executable, "-c", PEAK, str(ROOT / "src"), "geniot" if kind.startswith("geniot") else "edge", str(path), str(stream)],
-                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-        ms = np.array(times) * 1000
-        rows.append({"scorer": kind, "size_kb": size / 1024, "peak_mb": float(peak), "p50_ms": float(np.percentile(ms, 50)),
-                     "p99_ms": float(np.percentile(ms, 99)), "f1": f1["f1"], "far": f1["far"], "scores": scores})  # fmt: skip
-    ref = np.array(rows[0]["scores"])
-    print("| scorer | files kB | peak RSS MB | p50 ms | p99 ms | F1 | FAR % | max abs score diff vs geniot (no-gap windows, below threshold) |")
-    print("|---|---|---|---|---|---|---|---|")
-    gapless = ~np.isnan(np.lib.stride_tricks.sliding_window_view(values, args.window, axis=0)).any(axis=(1, 2))
-    mask = np.r_[np.zeros(args.window - 1, bool), gapless] & np.isfinite(ref) & (ref < det.threshold_.value)
-    for r in rows:
-        diff = np.nanmax(np.abs(np.array(r["scores"])[mask] - ref[mask]))
-        r["max_abs_diff_normal"] = float(diff)
-        print(f"| {r['scorer']} | {r['size_kb']:.0f} | {r['peak_mb']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['f1']:.3f} | {r['far']:.2f} | {diff:.2e} |")
-    print(f"int8 check on {meta8['quantization']['windows_checked']} windows: {meta8['quantization']}")
-    if args.out:
-        with args.out.open("a") as fh:
-            for r in rows:
-                fh.write(json.dumps({k: v for k, v in r.items() if k != "scores"} | {"window": args.window, "command": " ".join(sys.argv)}) + "\n")
+    gapless = ~np.isnan(windows).any(axis=(1, 2))
+    whole = np.r_[np.zeros(args.window - 1, bool), gapless]  # readings whose window has no dropped value
+    gappy = np.r_[np.zeros(args.window - 1, bool), ~gapless]
+    print(f"{len(values)} readings, {int(gappy.sum())} scored with a dropped reading in their window")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("| score | scorer | model / all files kB | peak RSS MB | p50 / p99 ms whole windows | p50 / p99 ms windows with gaps | "
+          "F1 | FAR % | fault episodes flagged | max rel. diff whole windows | max rel. diff windows with gaps | flags differing | top sensors differing |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for score in args.scores:
+        tmp = Path(tempfile.mkdtemp(prefix=f"geniot-edge-bench-{score}-"))
+        det = AnomalyDetector(generator=GaussianBaseline(), window=args.window, score=score).fit(train)
+        det.save(tmp / "geniot")
+        export_detector(det, tmp / "fp32")
+        meta8 = export_detector(det, tmp / "int8", quantize="int8", check_windows=windows[gapless])
+        stream = tmp / "live.jsonl"
+        stream.write_text("\n".join(json.dumps({"values": {n: (None if v != v else float(v)) for n, v in zip(names, row, strict=True)}}) for row in values))
+        rows = []
+        for kind, path in (("geniot (numpy)", tmp / "geniot"), ("onnx fp32", tmp / "fp32"), ("onnx int8", tmp / "int8")):
+            rows.append(_run(kind, path, det, values, names, labels, stream, gappy))
+        ref, ref_flags = np.array(rows[0]["scores"], dtype=float), np.array(rows[0]["flags"])
+        for r in rows:
+            got = np.array(r["scores"], dtype=float)
+            rel = np.abs(got - ref) / np.maximum(np.abs(ref), 1.0)  # relative; absolute below |score| 1
+            finite = np.isfinite(ref) & np.isfinite(got)
+            r["max_rel_diff_whole"] = float(np.max(rel[whole & finite]))
+            r["max_rel_diff_gaps"] = float(np.max(rel[gappy & finite])) if (gappy & finite).any() else float("nan")
+            r["nan_mismatch"] = int(np.sum(np.isnan(got) != np.isnan(ref)))
+            r["flags_differing"] = int(np.sum(np.array(r["flags"]) != ref_flags))
+            r["top_sensors_differing"] = sum(a != b for a, b in zip(r["tops"], rows[0]["tops"], strict=True))
+            nan_note = f" (+{r['nan_mismatch']} NaN)" if r["nan_mismatch"] else ""
+            print(f"| {score} | {r['scorer']} | {r['model_kb']:.0f} / {r['size_kb']:.0f} | {r['peak_mb']:.0f} | "
+                  f"{r['p50_ms']:.3f} / {r['p99_ms']:.3f} | {r['p50_ms_gaps']:.3f} / {r['p99_ms_gaps']:.3f} | "
+                  f"{r['f1']:.3f} | {r['far']:.2f} | {r['episodes']} | {r['max_rel_diff_whole']:.1e} | {r['max_rel_diff_gaps']:.1e} | "
+                  f"{r['flags_differing']}{nan_note} | {r['top_sensors_differing']} |")  # fmt: skip
+        print(f"{score}: threshold {det.threshold_.value:.4g}; int8 check on {meta8['quantization']['windows_checked']} windows: {meta8['quantization']}")
+        if args.out:
+            with args.out.open("a") as fh:
+                for r in rows:
+                    fh.write(json.dumps({k: v for k, v in r.items() if k not in ("scores", "flags", "tops")}
+                                        | {"score": score, "window": args.window, "command": " ".join(sys.argv)}) + "\n")  # fmt: skip
+
+
+def _run(kind, path, det, values, names, labels, stream, gappy) -> dict:
+    """Score the stream one reading at a time with one scorer: latency, F1, size and peak memory."""
+    if kind.startswith("geniot"):
+        scorer = det.stream()
+        update = scorer.update
+    else:
+        scorer = EdgeScorer(path)
+        update = lambda row, s=scorer: s.update(dict(zip(names, row, strict=True)))  # noqa: E731
+    times, flags, scores, tops = [], [], [], []
+    for i, row in enumerate(values):
+        t0 = time.perf_counter()
+        out = update(row)
+        dt = time.perf_counter() - t0
+        if out is None:
+            flags.append(False)
+            scores.append(np.nan)
+            tops.append(())
+            continue
+        times.append((dt, gappy[i]))
+        flags.append(bool(out.flag if hasattr(out, "flag") else out["flag"]))
+        value = out.score if hasattr(out, "score") else out["score"]
+        scores.append(np.nan if value is None else value)
+        tops.append(tuple(out.top_sensors if hasattr(out, "top_sensors") else out["top_sensors"]))
+    f1 = detection_scores(detection_counts([(labels, np.array(flags))]))
+    edges = np.diff(np.r_[0, labels.astype(int), 0])
+    episodes = list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+    found = sum(bool(np.any(np.array(flags)[a:b])) for a, b in episodes)
+    size = sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".onnx", ".npz", ".pt", ".json"))
+    model = sum(p.stat().st_size for p in path.iterdir() if p.suffix in (".onnx", ".pt") or p.name == "arrays.npz")
+    peak = subprocess.run([sys.executable, "-c", PEAK, str(ROOT / "src"), "geniot" if kind.startswith("geniot") else "edge", str(path), str(stream)],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    ms = np.array([t for t, _ in times]) * 1000
+    gaps = np.array([g for _, g in times], dtype=bool)
+    return {"scorer": kind, "size_kb": size / 1024, "model_kb": model / 1024, "peak_mb": float(peak),
+            "p50_ms": float(np.percentile(ms[~gaps], 50)), "p99_ms": float(np.percentile(ms[~gaps], 99)),
+            "p50_ms_gaps": float(np.percentile(ms[gaps], 50)), "p99_ms_gaps": float(np.percentile(ms[gaps], 99)),
+            "f1": f1["f1"], "far": f1["far"], "episodes": f"{found}/{len(episodes)}", "scores": scores, "flags": flags, "tops": tops}  # fmt: skip
 
 
 if __name__ == "__main__":

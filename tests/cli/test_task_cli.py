@@ -146,19 +146,20 @@ def test_detect_warns_when_calibrating_on_the_training_rows(files, tmp_path):
     assert result.exit_code == 0 and "trained on" in result.output and "--normal" in result.output
 
 
-def test_detect_score_window_gives_a_detector_the_edge_can_take(files, tmp_path):
-    """fit calibrates step scores, which the edge scorer cannot compute: export refuses that
-    detector, and `detect --score window` recalibrates one it takes."""
+def test_both_scores_export_to_the_edge(files, tmp_path):
+    """fit's step-score detector exports as it is (edge.json says so), and `detect --score
+    window` recalibrates a whole-window one that exports too."""
     pytest.importorskip("onnxruntime")
     _, _, wide_csv, art, _ = files
     step_det, window_det = tmp_path / "step", tmp_path / "window"
     assert run("detect", art, wide_csv, "--out", tmp_path / "a.csv", "--save-detector", step_det).exit_code == 0
-    refused = run("export", step_det, "--format", "onnx", "--out", tmp_path / "edge_step")
-    assert refused.exit_code != 0 and "score='step'" in refused.output
+    exported = run("export", step_det, "--format", "onnx", "--out", tmp_path / "edge_step")
+    assert exported.exit_code == 0, exported.output
+    assert json.loads((tmp_path / "edge_step" / "edge.json").read_text())["score"] == "step"
     result = run("detect", art, wide_csv, "--train-rows", "600", "--score", "window", "--out", tmp_path / "b.csv",
                  "--save-detector", window_det)  # fmt: skip
     assert result.exit_code == 0, result.output
     exported = run("export", window_det, "--format", "onnx", "--out", tmp_path / "edge")
     assert exported.exit_code == 0, exported.output
-    assert (tmp_path / "edge" / "scorer.onnx").is_file()
+    assert json.loads((tmp_path / "edge" / "edge.json").read_text())["score"] == "window"
     assert run("detect", art, wide_csv, "--score", "window", "--out", tmp_path / "c.csv").exit_code != 0

@@ -129,3 +129,51 @@ def test_edge_runtime_reads_mqtt_and_publishes_alerts(broker, tmp_path):
         proc.wait(10)
         pub.loop_stop()
         sub.loop_stop()
+
+
+def test_the_detector_geniot_fit_calibrates_runs_at_the_edge_as_geniot_detect_scores(edge_venv, tmp_path):
+    """The README's edge flow with fit's default (step-score) detector: fit -> detect
+    --save-detector -> export -> geniot-edge on the same file; the edge's scores, flags and top
+    sensors equal `geniot detect`'s, dropped readings included, without torch."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from geniot.cli.main import app
+
+    kw = dict(n_assets=1, days=2, seed=4, drop_rate=0.01, outage_rate=0, degrading_fraction=0,
+              faults=("cavitation", "spikes", "sensor_drift"))  # fmt: skip
+    asset = simulate_plant(PlantConfig(fault_rate=0, **kw)).assets()[0]
+    normal, live = tmp_path / "normal.csv", tmp_path / "live.csv"
+    simulate_plant(PlantConfig(fault_rate=0, **kw)).wide(asset).iloc[:1440].to_csv(normal, index=False)
+    simulate_plant(PlantConfig(fault_rate=12, **kw)).wide(asset).iloc[1440:].to_csv(live, index=False)
+    runner = CliRunner()
+
+    def cli(*args):
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cli("fit", normal, "--model", "gaussian", "--window", "8", "--out", tmp_path / "m8")
+    cli("detect", tmp_path / "m8", live, "--out", tmp_path / "scores.csv", "--save-detector", tmp_path / "det")
+    cli("export", tmp_path / "det", "--format", "onnx", "--out", tmp_path / "edge")
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from geniot.edge.runtime import main; sys.exit(main(sys.argv[2:]))"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    def edge(*args):
+        proc = subprocess.run([str(edge_venv), "-c", code, str(ROOT / "src"), str(tmp_path / "edge"), *args],
+                              capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return [json.loads(line) for line in proc.stdout.splitlines()]
+
+    assert edge("--info")[0]["score"] == "step"
+    out = edge("--input", str(live))
+    server = pd.read_csv(tmp_path / "scores.csv", keep_default_na=False).iloc[7:]
+    assert len(out) == len(server) == 1440 - 7
+    want = pd.to_numeric(server["score"].replace("", "nan")).to_numpy(dtype=float)
+    got = np.array([np.nan if o["score"] is None else o["score"] for o in out])
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    flags = server["flag"].astype(int).to_numpy().astype(bool)
+    assert 0 < flags.sum() < len(flags) / 4
+    np.testing.assert_array_equal([o["flag"] for o in out], flags)
+    assert [";".join(o["top_sensors"]) for o in out] == list(server["top_sensors"].astype(str))
+    assert pd.read_csv(live).iloc[7:].isna().any(axis=1).any()  # the stream has dropped readings

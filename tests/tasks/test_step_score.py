@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geniot.core.exceptions import CapabilityError, DataError
+from geniot.core.exceptions import DataError
 from geniot.data.simulate import simulate_plant
 from geniot.data.splits import interleaved_holdout
 from geniot.data.windows import make_windows
@@ -54,7 +54,7 @@ def test_step_score_is_the_last_step_given_the_others(pump):
     assert np.isnan(scores[3]) and np.isfinite(np.delete(scores, 3)).all()
 
 
-def test_step_scores_are_saved_refuse_center_alignment_and_the_edge(pump, tmp_path):
+def test_step_scores_are_saved_refuse_center_alignment_and_export_to_the_edge(pump, tmp_path):
     _, calibration, model = pump
     det = detector(model, calibration, "step")
     det.save(tmp_path / "d")
@@ -66,5 +66,4 @@ def test_step_scores_are_saved_refuse_center_alignment_and_the_edge(pump, tmp_pa
     pytest.importorskip("onnx")
     from geniot.edge.export import export_detector
 
-    with pytest.raises(CapabilityError, match="score='step'"):
-        export_detector(det, tmp_path / "edge")
+    assert export_detector(det, tmp_path / "edge")["score"] == "step"  # parity: tests/edge/test_step_export.py

@@ -7,11 +7,13 @@
 
 Input lines: ``{"ts": ..., "values": {"<signal>": number, ...}}`` (``asset`` optional). A
 missing, null or NaN value is a dropped reading: the window is scored on what was observed (the
-exported Gaussian's marginal), as the server does. Output: one JSON line per reading once a
-window is full (``ts, score, flag, top_sensors``; ``--events-only`` keeps flagged readings); each
-event (the detector's ``merge_gap``/``min_event_steps``, id ``asset@start``) as it opens and
-closes with ``--print-events``, and with ``--publish`` on ``geniot/alerts/<asset>``, in the
-service's alert format.
+exported Gaussian's marginal), as the server does. The score is the one the detector was
+calibrated with (``edge.json``'s ``score``): the whole window's, or its last step's given the
+steps before it (``geniot fit``'s default); ``geniot-edge MODEL_DIR --info`` says which.
+Output: one JSON line per reading once a window is full (``ts, score, flag, top_sensors``;
+``--events-only`` keeps flagged readings); each event (the detector's ``merge_gap``/
+``min_event_steps``, id ``asset@start``) as it opens and closes with ``--print-events``, and with
+``--publish`` on ``geniot/alerts/<asset>``, in the service's alert format.
 
 This module imports from geniot only the event rules (``geniot.core.events``: numpy) and the
 MQTT connector (``geniot.ingest.mqtt_target``: the standard library, and paho when MQTT is
@@ -42,6 +44,8 @@ from geniot.core.events import (
     smooth_scores,
 )
 
+FORMATS = (1, 2)  # edge.json versions this runtime reads (1: whole-window scores, no "score" key)
+
 
 class EdgeScorer:
     """One asset's scorer: the exported ONNX graph for whole windows, the exported Gaussian's
@@ -53,6 +57,12 @@ class EdgeScorer:
 
         model_dir = Path(model_dir)
         self.meta = json.loads((model_dir / "edge.json").read_text())
+        if self.meta.get("format", 1) not in FORMATS:
+            raise SystemExit(f"geniot-edge: {model_dir}: edge.json format {self.meta.get('format')!r} is newer than this runtime "
+                             f"reads ({', '.join(map(str, FORMATS))}); update geniot")  # fmt: skip
+        self.score_kind = str(self.meta.get("score", "window"))  # "window" or "step"
+        if self.score_kind not in ("window", "step"):
+            raise SystemExit(f"geniot-edge: {model_dir}: edge.json has score {self.score_kind!r}, not 'window' or 'step'")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -64,13 +74,19 @@ class EdgeScorer:
         self.scale = np.asarray(self.meta["channel_scale"], dtype=np.float64)
         self.top_k = int(self.meta.get("top_k", 3))
         self.attribute = str(self.meta.get("attribute", "flagged"))
-        self.gaps = _GapScorer(model_dir / self.meta["gaps"]) if self.meta.get("gaps") else None
+        self.gaps = _GapScorer(model_dir / self.meta["gaps"], step=self.score_kind == "step") if self.meta.get("gaps") else None
         self._readings: deque = deque(maxlen=self.window)
         self._scores: deque = deque(maxlen=int(self.meta.get("smoothing", 1)))
         self.tracker = EventTracker(channels=self.channels, merge_gap=int(self.meta.get("merge_gap", 0)),
                                     min_steps=int(self.meta.get("min_event_steps", 1)), top_k=self.top_k,
                                     asset=asset, keep_closed=False)  # fmt: skip
         self.changes: list[Change] = []  # events opened or closed by the last update
+
+    def info(self) -> dict:
+        """What this model scores: the score kind and the settings it flags with."""
+        keys = ("format", "generator", "score", "window", "channels", "units", "threshold", "threshold_rule", "smoothing",
+                "merge_gap", "min_event_steps", "quantization", "size_bytes")  # fmt: skip
+        return {k: self.meta.get(k) for k in keys} | {"score": self.score_kind}
 
     def update(self, values: dict | list | np.ndarray, ts=None) -> dict | None:
         row = reading_row(values, self.channels)  # a dropped value is a gap (NaN), as on the server
@@ -82,7 +98,7 @@ class EdgeScorer:
         if np.isnan(window).any():
             if self.gaps is None:
                 raise ValueError("this export cannot score a window with dropped readings; export the model again")
-            raw, surprise = self.gaps.score(window)
+            raw, surprise = self.gaps.score(window, surprise=False)  # the sensors' surprise only if it is used
         else:
             score, out = self.session.run(None, {"x": window[None].astype(np.float64)})
             raw, surprise = float(score[0]), out[0].astype(np.float64)
@@ -91,6 +107,8 @@ class EdgeScorer:
         flag = bool(flag_scores(smoothed, self.threshold))
         z = None
         if self.attribute == "all" or (flag and self.attribute != "none"):
+            if surprise is None:
+                surprise = self.gaps.surprise(window)
             z = (surprise - self.center) / self.scale
         top = list(rank_sensors(z, self.channels, self.top_k)) if (flag and z is not None) else []
         self.changes = [c for c in self.tracker.update(flag, smoothed, z=z, time=ts) if c.kind != "extended"]
@@ -100,26 +118,57 @@ class EdgeScorer:
 class _GapScorer:
     """Minus the log-density of a window's observed values under the exported Gaussian (its
     marginal: the precision's missing block is eliminated), and each sensor's surprise given the
-    others, as ``GaussianBaseline.score_samples``/``score_channels`` compute them with a mask."""
+    others, as ``GaussianBaseline.score_samples``/``score_channels`` compute them with a mask.
+    With ``step``, the score is that of the last step given the steps before it, as
+    ``AnomalyDetector(score="step").window_scores``: the window's minus that of the same window
+    with its last step unread; NaN when the last step or everything before it is unread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, step: bool = False) -> None:
         with np.load(path, allow_pickle=False) as f:
             self.ch_mean, self.ch_std = f["channel_mean"], f["channel_std"]
             self.mean, self.precision, self.logdet = f["mean"], f["precision"], float(f["logdet"])
+            written = str(f["score"]) if "score" in f.files else "window"
+        if written != ("step" if step else "window"):
+            raise SystemExit(f"geniot-edge: {path} was written for score={written!r}, edge.json says {'step' if step else 'window'!r}")
+        self.step = step
 
-    def score(self, window: np.ndarray) -> tuple[float, np.ndarray]:
-        t, c = window.shape
+    def score(self, window: np.ndarray, *, surprise: bool = True) -> tuple[float, np.ndarray | None]:
+        """The window's score and, unless ``surprise=False`` (``None`` then: the c extra
+        marginals cost most of the time), each sensor's surprise given the others."""
+        c = window.shape[1]
         observed = ~np.isnan(window)
         z = ((np.where(observed, window, 0.0) - self.ch_mean) / self.ch_std).reshape(-1)
         full = self._minus_loglik(z, observed)
-        surprise = np.empty(c)
-        for j in range(c):
+        if not observed.any():
+            return math.nan, (np.full(c, np.nan) if surprise else None)  # nothing seen: no score, as on the server
+        by_sensor = self._surprise(z, observed, full) if surprise else None
+        if not self.step:
+            return full, by_sensor
+        past = observed.copy()
+        past[-1] = False
+        if not observed[-1].any():
+            return math.nan, by_sensor  # nothing read at the judged step: no score
+        if math.isinf(full):
+            return full, by_sensor
+        if not past.any():
+            return math.nan, by_sensor  # no past to judge it by: no score, as on the server
+        return full - self._minus_loglik(z, past), by_sensor  # -log p(last | past) = -log p(window) + log p(past)
+
+    def surprise(self, window: np.ndarray) -> np.ndarray:
+        """Each sensor's surprise given the others (the whole window's, under either score)."""
+        observed = ~np.isnan(window)
+        if not observed.any():
+            return np.full(window.shape[1], np.nan)
+        z = ((np.where(observed, window, 0.0) - self.ch_mean) / self.ch_std).reshape(-1)
+        return self._surprise(z, observed, self._minus_loglik(z, observed))
+
+    def _surprise(self, z: np.ndarray, observed: np.ndarray, full: float) -> np.ndarray:
+        out = np.empty(observed.shape[1])
+        for j in range(len(out)):
             rest = observed.copy()
             rest[:, j] = False
-            surprise[j] = full - self._minus_loglik(z, rest)
-        if not observed.any():
-            return math.nan, np.full(c, np.nan)  # nothing seen: no score, as on the server
-        return full, surprise
+            out[j] = full - self._minus_loglik(z, rest)
+        return out
 
     def _minus_loglik(self, z: np.ndarray, observed: np.ndarray) -> float:
         obs = observed.reshape(-1)
@@ -234,11 +283,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print-events", action="store_true",
                     help="also print each event when it opens and closes (and, at the end of a file or stdin, the running one) "
                          "as the service's alert: id, start_ts, end_ts, peak_ts, peak_score, top_sensors, kind")  # fmt: skip
+    ap.add_argument("--info", action="store_true", help="print what the model scores (score kind, window, signals, threshold) and exit")
     ap.add_argument("--mqtt-ca", default=None, help="CA certificate (PEM) for mqtts:// (default: the system's CAs)")
     ap.add_argument("--mqtt-cert", default=None, help="client certificate (PEM), if the broker requires one")
     ap.add_argument("--mqtt-key", default=None, help="key of the client certificate (PEM)")
     ap.add_argument("--mqtt-user", default=None, help="broker user name (or in the URL); the password comes from GENIOT_MQTT_PASSWORD")
     args = ap.parse_args(argv)
+    if args.info:
+        print(json.dumps(EdgeScorer(args.model).info()))
+        return 0
     mqtt_input = args.input.split("://", 1)[0].lower() in ("mqtt", "mqtts", "tcp", "ssl") if "://" in args.input else False
     publish_to = _target(args.publish, args).without_topic("--publish") if args.publish else None
     scorers: dict[str, EdgeScorer] = {}
