@@ -256,3 +256,19 @@ def test_downsample_stops_between_chunks_when_asked(tmp_path):
         store.append(long_frame(n=100))
         result = store.downsample("2024-02-01", "1min", stop=stop)
         assert result["stopped"] and result["chunks"] == 0 and store.count() == 200
+
+
+def test_events_keep_their_kind_and_old_callers_store_process_events(tmp_path):
+    """Schema 3: security events share the events table (kind, attack, reason, source,
+    detected_at); a process event written without those fields is kind 'process'."""
+    base = {"asset": "P-1", "start_ts": pd.Timestamp("2026-01-05 10:00"), "end_ts": pd.Timestamp("2026-01-05 10:05"),
+            "peak_ts": pd.Timestamp("2026-01-05 10:02"), "peak_score": 9.0, "threshold": 5.0,
+            "top_sensors": "flow_m3h", "is_open": False}  # fmt: skip
+    with SensorStore(tmp_path / "s.duckdb") as store:
+        store.upsert_event({**base, "id": "P-1@a"})
+        store.upsert_event({**base, "id": "P-1@b/replay", "kind": "integrity", "attack": "replay",
+                            "reason": "a repeat of 2026-01-04 10:00", "source": "plant/pumps/P-1|gw-1"})  # fmt: skip
+        events = store.events("P-1").set_index("id")
+    assert events.loc["P-1@a", "kind"] == "process" and pd.isna(events.loc["P-1@a", "attack"])
+    assert events.loc["P-1@b/replay", "kind"] == "integrity" and events.loc["P-1@b/replay", "attack"] == "replay"
+    assert events.loc["P-1@b/replay", "source"] == "plant/pumps/P-1|gw-1"

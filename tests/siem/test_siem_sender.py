@@ -50,7 +50,11 @@ class TcpReceiver:
         return [f for buf in self.connections for f in read_frames(bytes(buf))]
 
     def drop_connections(self) -> None:
-        for conn in self._conns:
+        for conn in self._conns:  # shutdown first: a close while a reader thread waits in recv may send no FIN
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             conn.close()
 
     def close(self) -> None:

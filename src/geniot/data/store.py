@@ -75,9 +75,19 @@ CREATE TABLE aggregates (
 );
 """
 # Ordered; a released migration is never edited, a change of schema is a new entry.
+# Security events (geniot.security) share the events table: kind process | integrity | traffic,
+# the attack type, the reason in words, the stream (topic|publisher) and when it was detected.
+_V3 = """
+ALTER TABLE events ADD COLUMN kind VARCHAR DEFAULT 'process';
+ALTER TABLE events ADD COLUMN attack VARCHAR;
+ALTER TABLE events ADD COLUMN reason VARCHAR;
+ALTER TABLE events ADD COLUMN source VARCHAR;
+ALTER TABLE events ADD COLUMN detected_at TIMESTAMP;
+"""
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "readings, dead letters, events, audit, fills", _V1),
     (2, "aggregates of downsampled readings", _V2),
+    (3, "events: kind, attack, reason, source, detected_at (security events)", _V3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 _VERSION_TABLE = """
@@ -123,7 +133,9 @@ ON CONFLICT (asset, signal, interval_s, bucket) DO UPDATE SET
     last_ts = greatest(aggregates.last_ts, excluded.last_ts)
 """
 _BATCH_VIEW = "geniot_append_batch"
-EVENT_COLUMNS = ("id", "asset", "start_ts", "end_ts", "peak_ts", "peak_score", "threshold", "top_sensors", "is_open")
+EVENT_COLUMNS = ("id", "asset", "start_ts", "end_ts", "peak_ts", "peak_score", "threshold", "top_sensors", "is_open",
+                 "kind", "attack", "reason", "source", "detected_at")  # fmt: skip
+_EVENT_DEFAULTS = {"kind": "process", "attack": None, "reason": None, "source": None, "detected_at": None}
 
 
 def _locked(method):
@@ -311,10 +323,11 @@ class SensorStore:
 
     @_locked
     def upsert_event(self, event: dict) -> None:
-        """Insert or update one anomaly event (keyed by ``id``)."""
+        """Insert or update one event (keyed by ``id``); a process event may leave out the
+        security fields (kind defaults to ``process``)."""
         self._con.execute(
-            f"INSERT OR REPLACE INTO events VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-            [event[c] for c in EVENT_COLUMNS],
+            f"INSERT OR REPLACE INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+            [event[c] if c not in _EVENT_DEFAULTS else event.get(c, _EVENT_DEFAULTS[c]) for c in EVENT_COLUMNS],
         )
         for listener in self.event_listeners:
             listener(event)
