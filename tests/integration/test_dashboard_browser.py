@@ -80,3 +80,41 @@ def test_dashboard_chat_answers_a_question(server):
         page.wait_for_function("document.querySelectorAll('#chat-log div[data-done=\\'1\\']').length >= 2", timeout=30_000)
         assert page.locator("#chat-log .tips button").count() >= 2
         assert not errors, errors
+
+
+def test_dashboard_shows_security_events_apart_with_their_reasons(tmp_path, unused_port):
+    """Security events stored as detection stores them appear in their own table with kind,
+    attack type, source and reason (escaped), and not among the process events."""
+    import time
+
+    from geniot.security import SecurityEvent
+    from geniot.service.security import store_record
+
+    app = create_app(Settings(home=tmp_path / "home", token="x"), simulate=True, sim_assets=2, auto_train=False)
+    with serving(app, unused_port) as port:
+        store = app.state.service.store
+        now = time.time()
+        forged = SecurityEvent("P-1", now - 600, now - 300, "integrity", "fdi",
+                               "pressure_bar is physically inconsistent with the other sensors <b>under</b> the generative model",
+                               now - 500, signal="pressure_bar")  # fmt: skip
+        flood = SecurityEvent("P-2", now - 200, now - 100, "traffic", "flood", "40 messages within 600 s on 'plant/pumps/P-2' (normal at most 19)",
+                              now - 190, source="plant/pumps/P-2|gw-P-2")  # fmt: skip
+        for ev in (forged, flood):
+            store.upsert_event(store_record(ev))
+        with dashboard(f"http://127.0.0.1:{port}") as (page, errors):
+            page.wait_for_function("document.querySelector('#security-events').dataset.count === '2'", timeout=30_000)
+            rows = page.locator("#security-events tbody tr")
+            text = rows.all_inner_texts()
+            fdi = next(t for t in text if "fdi" in t)
+            assert "integrity" in fdi and "P-1" in fdi and "pressure_bar" in fdi
+            assert "inconsistent with the other sensors <b>under</b> the generative model" in fdi  # shown as text, not markup
+            flood_row = next(t for t in text if "flood" in t)
+            assert "traffic" in flood_row and "plant/pumps/P-2|gw-P-2" in flood_row and "normal at most 19" in flood_row
+            assert page.locator("#security-events tbody tr[data-kind='traffic'][data-attack='flood']").count() == 1
+            assert "no security events" not in page.locator("#security-events").inner_text()
+            # the process table of the selected asset does not list them
+            page.wait_for_function("document.querySelector('#events').dataset.count !== undefined", timeout=10_000)
+            assert "inconsistent" not in page.locator("#events").inner_text() and "flood" not in page.locator("#events").inner_text()
+            assert "security: off" in page.locator("#stat-security").inner_text()  # no detector active: said
+            assert "no detector active" in page.locator("#security-state").inner_text()
+            assert not errors, errors

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from pathlib import Path
 
 import typer
@@ -44,3 +46,30 @@ def publish_frames(target, frames: dict, *, site: str, area: str, per_signal: bo
     except (MQTTConfigError, MQTTConnectError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
+
+
+PUBLISHER_PREFIX = typer.Option(None, "--publisher-prefix", help="with --attacks --mqtt: each publisher of the message log logs in as itself (user name = publisher, password GENIOT_MQTT_PASSWORD) and sends on <prefix>/<publisher>/<topic>, as gateways with their own broker accounts do")
+
+
+def publish_log(target, log, *, speedup: float, publisher_prefix: str | None) -> dict:
+    """Publish a message log live with progress (see ``ingest.publish.publish_message_log``); an
+    unreachable broker exits 2 with the reason, a publisher it refuses is said and counted."""
+    from geniot.ingest.mqtt_target import PASSWORD_ENV, MQTTConfigError, MQTTConnectError
+    from geniot.ingest.publish import publish_message_log
+
+    if publisher_prefix and target.password is None and os.environ.get(PASSWORD_ENV):
+        # each publisher logs in as itself: the URL names no user, the password is theirs
+        target = dataclasses.replace(target, password=os.environ[PASSWORD_ENV])
+    try:
+        with progress_bar("publish") as update:
+            result = publish_message_log(target, log, speedup=speedup, publisher_prefix=publisher_prefix, progress=update)
+    except (MQTTConfigError, MQTTConnectError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    for publisher, error in result["errors"].items():
+        n = result["refused"].get(publisher, 0)
+        console.print(f"[yellow]not sent:[/yellow] {n} message(s) of publisher {escape(publisher or 'geniot-simulator')!s}: {escape(error)}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    if result["errors"] and not result["sent"]:
+        raise typer.Exit(code=2)
+    return result

@@ -20,6 +20,8 @@ def serve(
     mqtt_key: Path | None = typer.Option(None, "--mqtt-key", help="key of the client certificate (PEM)"),
     mqtt_user: str | None = typer.Option(None, "--mqtt-user", help="broker user name; the password comes from GENIOT_MQTT_PASSWORD"),
     topics: str | None = typer.Option(None, "--topics", help="comma-separated MQTT subscriptions (default '#')"),
+    publisher_prefix: str | None = typer.Option(None, "--publisher-prefix", envvar="GENIOT_MQTT_PUBLISHER_PREFIX",
+                                                help="topics <prefix>/<user>/<site>/... name their publisher: give each gateway its own broker account and the ACL 'pattern write <prefix>/%u/#' (security detection's publisher check)"),
     simulate: bool = typer.Option(False, "--simulate", help="feed the built-in plant simulator in-process"),
     assets: int = typer.Option(3, "--assets", help="with --simulate: number of simulated pumps"),
     home: Path | None = typer.Option(None, "--home", help="folder of the store and models (default GENIOT_HOME)"),
@@ -37,10 +39,11 @@ def serve(
                 updates[key] = value
         if home is not None:
             updates["home"] = home
-        run_service(get_settings().model_copy(update=updates), host=host, port=port, simulate=simulate, assets=assets)
+        run_service(get_settings().model_copy(update=updates), host=host, port=port, simulate=simulate, assets=assets,
+                    publisher_prefix=publisher_prefix)  # fmt: skip
 
 
-def run_service(settings, *, host: str, port: int, simulate: bool, assets: int = 3) -> None:
+def run_service(settings, *, host: str, port: int, simulate: bool, assets: int = 3, publisher_prefix: str | None = None) -> None:
     """Start the app with uvicorn and print where it is (shared with `geniot demo --serve`)."""
     uvicorn = require("uvicorn", "serve")
     from geniot.service.app import create_app
@@ -53,7 +56,9 @@ def run_service(settings, *, host: str, port: int, simulate: bool, assets: int =
         except MQTTConfigError as exc:
             raise typer.BadParameter(str(exc), param_hint="--mqtt") from None
         console.print(f"MQTT ingest from {target.safe_url} (topics {settings.mqtt_topics}); {BROKER_ADVICE}", highlight=False)
-    app = create_app(settings, simulate=simulate, sim_assets=assets)
+    if publisher_prefix:
+        console.print(f"publishers named by topic: {publisher_prefix}/<broker user>/... (the broker's ACL must guard that level)", highlight=False)
+    app = create_app(settings, simulate=simulate, sim_assets=assets, publisher_prefix=publisher_prefix)
     url = f"http://{host}:{port}/"
     console.print(f"[bold green]geniot service:[/bold green] dashboard {url} · API docs {url}docs · store {settings.store_path}")
     if not settings.token:

@@ -28,6 +28,7 @@ from geniot.ingest.mqtt_target import (
     make_client,
     refusal_words,
 )
+from geniot.ingest.publisher import split_publisher
 
 __all__ = [
     "MQTTConfigError",
@@ -139,6 +140,8 @@ class MQTTIngest:
         max_payload: int = MAX_PAYLOAD_BYTES,
         watch_broker: bool = True,
         checks=None,
+        publisher_prefix: str | None = None,
+        on_traffic=None,
     ) -> None:
         self.target = (url if isinstance(url, MQTTTarget) else MQTTTarget.from_url(url)).without_topic("MQTT ingest")
         self.host, self.port = self.target.host, self.target.port
@@ -148,6 +151,12 @@ class MQTTIngest:
         self.max_payload = max_payload
         self.watch_broker = watch_broker
         self.checks = checks  # geniot.ingest.checks.ReadingChecks (ranges from the settings); None = the defaults
+        self.publisher_prefix = publisher_prefix  # topics <prefix>/<user>/...: the broker's ACL vouches for the user
+        # on_traffic(topic, publisher, received_at, payload_bytes, readings): each message's traffic
+        # side (security detection); its failures are counted here and never reach paho's thread
+        self.on_traffic = on_traffic
+        self.traffic_errors = 0
+        self.last_traffic_error: str | None = None
         self.connected = threading.Event()
         self.messages = 0
         self.broker_dropped: int | None = None  # the broker's own counter (all clients, since it started)
@@ -206,6 +215,9 @@ class MQTTIngest:
             "broker_dropped": self.broker_dropped,
             "broker_dropped_since_start": new_drops,
             "warnings": list(self.warnings),
+            "publisher_prefix": self.publisher_prefix,
+            "traffic_errors": self.traffic_errors,
+            "last_traffic_error": self.last_traffic_error,
             "problems": problems,
         }
 
@@ -254,6 +266,7 @@ class MQTTIngest:
             self.broker_dropped = value
 
     def _on_message(self, client, userdata, message) -> None:
+        received_at = time.time()  # the traffic side's clock: when geniot got it
         topic = message.topic
         if topic.startswith("$SYS/"):
             self._on_sys(topic, message.payload)
@@ -263,17 +276,30 @@ class MQTTIngest:
         if self.ignore_prefix and topic.startswith(self.ignore_prefix):  # our own alerts
             ack()
             return
+        publisher, readings_topic = split_publisher(topic, self.publisher_prefix)
         try:
-            readings = parse_mqtt_message(topic, message.payload, limit=self.max_payload, checks=self.checks)
+            readings = parse_mqtt_message(readings_topic, message.payload, limit=self.max_payload, checks=self.checks)
         except IngestError as exc:
             self.writer.reject("mqtt", topic, exc.reason, message.payload)
+            self._traffic(readings_topic, publisher, received_at, message.payload, [])  # a bad message is traffic too
             ack()  # kept in the dead-letter table: redelivery would not make it valid
             return
         except Exception as exc:  # noqa: BLE001 - containment: no message may kill paho's network thread
             self.writer.reject("mqtt", topic, f"the message could not be parsed ({type(exc).__name__}: {exc})"[:500], message.payload)
+            self._traffic(readings_topic, publisher, received_at, message.payload, [])
             ack()
             return
+        self._traffic(readings_topic, publisher, received_at, message.payload, readings)
         self.writer.submit(readings, ack)
+
+    def _traffic(self, topic: str, publisher: str, received_at: float, payload: bytes, readings: list) -> None:
+        if self.on_traffic is None:
+            return
+        try:
+            self.on_traffic(topic, publisher, received_at, len(payload), readings)
+        except Exception as exc:  # noqa: BLE001 - security detection must never stop ingest
+            self.traffic_errors += 1
+            self.last_traffic_error = f"{type(exc).__name__}: {exc}"[:500]
 
     def _acker(self, message):
         mid, qos = message.mid, message.qos

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -103,3 +104,91 @@ def _confirm(pending: list, target: MQTTTarget) -> None:
     if unconfirmed:
         raise MQTTConnectError(f"{target.safe_url}: the broker did not confirm {unconfirmed} message(s) within 30 s "
                                "(connection lost, or the user may not publish these topics)")  # fmt: skip
+
+
+def publish_message_log(
+    url: str | MQTTTarget,
+    log: pd.DataFrame,
+    *,
+    speedup: float = 1.0,
+    publisher_prefix: str | None = None,
+    qos: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Publish a message log (long readings plus ``message, topic, publisher, received_at``) as it
+    happened, on a clock that starts now and runs ``speedup`` times faster
+    (:func:`geniot.data.sim_attacks.scaled_log`): each message at its arrival on that clock, with
+    payload ``{"ts": ..., "values": {...}}`` stamped on that clock too.
+
+    With ``publisher_prefix`` each publisher logs in as itself (user name = publisher, the
+    target's password) and sends on ``<prefix>/<publisher>/<topic>``; a publisher the broker will
+    not let in is counted in ``refused`` with its messages, not sent. Without it one client sends
+    every message on its own topic (``refused``/``errors`` then use the key ""). Returns ``{"sent", "refused": {publisher: messages},
+    "errors": {publisher: why}, "log": the log on the live clock, "start", "origin"}``.
+    """
+    from geniot.data.sim_attacks import scaled_log
+    from geniot.ingest.publisher import publisher_topic
+
+    target = (url if isinstance(url, MQTTTarget) else MQTTTarget.from_url(url)).without_topic("publish")
+    log = log.sort_values(["received_at", "message"], kind="stable").reset_index(drop=True)
+    clients: dict[str, object] = {}
+    refused: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    pending: list = []
+    sent = 0
+    # the time-independent part of each payload first, so that sending keeps to the schedule
+    heads = log.groupby("message", sort=False).head(1)
+    bodies = {}
+    for m, rows in log.groupby("message", sort=False):
+        bodies[m] = json.dumps({str(k): float(v) for k, v in zip(rows["signal"], rows["value"], strict=True) if math.isfinite(v)})
+
+    def connect(publisher: str) -> None:
+        key = publisher if publisher_prefix else ""
+        if key in clients or key in errors:
+            return
+        user_target = dataclasses.replace(target, username=publisher) if publisher_prefix else target
+        client = make_client(f"geniot-sim-{key or 'all'}-{time.time_ns() % 10**9}", clean=True)
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        try:
+            connect_blocking(client, user_target, keepalive=30)
+        except MQTTConnectError as exc:
+            errors[key] = str(exc)
+            client.loop_stop()
+            return
+        clients[key] = client
+
+    try:
+        for publisher in dict.fromkeys(heads["publisher"].astype(str)):
+            connect(publisher)
+        origin = pd.Timestamp(log["received_at"].min())
+        start = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)) + pd.Timedelta(seconds=0.5)
+        log = scaled_log(log, speedup=speedup, start=start, origin=origin)
+        heads = log.loc[heads.index]
+        at = (pd.to_datetime(heads["received_at"]) - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy()
+        stamps = pd.to_datetime(heads["ts"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_numpy()
+        n = len(heads)
+        for i, (m, publisher, topic) in enumerate(zip(heads["message"], heads["publisher"].astype(str), heads["topic"].astype(str), strict=True)):
+            key = publisher if publisher_prefix else ""
+            client = clients.get(key)
+            if client is None:  # the broker would not let this publisher in: counted, said by the caller
+                refused[key] = refused.get(key, 0) + 1
+                continue
+            wait = at[i] - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            payload = f'{{"ts": "{stamps[i]}", "values": {bodies[m]}}}'  # as json.dumps writes it
+            pending.append(client.publish(publisher_topic(topic, publisher, publisher_prefix), payload, qos=qos))
+            sent += 1
+            if len(pending) >= 500:
+                _confirm(pending, target)
+            if progress is not None and i % 200 == 0:
+                progress(i, n)
+        _confirm(pending, target)
+        if progress is not None:
+            progress(n, n)
+    finally:
+        for client in clients.values():
+            client.disconnect()
+            client.loop_stop()
+    return {"sent": sent, "refused": refused, "errors": errors, "log": log, "start": start, "origin": origin}

@@ -12,13 +12,24 @@ from geniot.core.exceptions import GeniotError
 from geniot.core.settings import Settings
 from geniot.service.auth import AccessGate, TokenTable
 from geniot.service.limits import BodySizeLimit
-from geniot.service.routers import admin, ask, audit, dashboard, events, health, models, readings
+from geniot.service.routers import (
+    admin,
+    ask,
+    audit,
+    dashboard,
+    events,
+    health,
+    models,
+    readings,
+    security,
+)
 from geniot.service.state import PlantService
 
 
-def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 3, auto_train: bool | None = None) -> FastAPI:
+def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 3, auto_train: bool | None = None,
+               publisher_prefix: str | None = None) -> FastAPI:  # fmt: skip
     tokens = TokenTable.from_settings(settings)  # a bad token entry stops the start, naming it
-    service = PlantService(settings, simulate=simulate, sim_assets=sim_assets, auto_train=auto_train)
+    service = PlantService(settings, simulate=simulate, sim_assets=sim_assets, auto_train=auto_train, publisher_prefix=publisher_prefix)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -36,7 +47,7 @@ def create_app(settings: Settings, *, simulate: bool = False, sim_assets: int = 
     )
     app.state.service = service
     app.state.tokens = tokens
-    routers = [m.router for m in (health, readings, models, events, ask, audit, admin, dashboard)]
+    routers = [m.router for m in (health, readings, models, events, security, ask, audit, admin, dashboard)]
     for router in routers:
         app.include_router(router)
 

@@ -14,6 +14,7 @@ from geniot.core.exceptions import DataError
 from geniot.core.names import check_name, path_under
 from geniot.data.store import SensorStore
 from geniot.models.loading import load_generator
+from geniot.tasks import AnomalyDetector
 from geniot.workflows.asset_detector import save_asset_detector, train_asset_detector
 from geniot.workflows.training import build_model
 
@@ -79,7 +80,7 @@ class JobRunner:
                     job.message = f"epoch {event.get('epoch')}"
 
                 detector = train_asset_detector(
-                    series, job.asset, generator=job.generator, params=params, settings={"window": window}, seed=0,
+                    series, job.asset, generator=job.generator, params=params, detector=AnomalyDetector(window=window), seed=0,
                     max_minutes=max_minutes, progress=progress,
                 )  # fmt: skip
                 save_asset_detector(detector, self.model_dir(job.model))

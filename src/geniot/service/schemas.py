@@ -63,3 +63,9 @@ class RangeRequest(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=500, description="a question in English or German")
+
+
+class SecurityActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, description="folder in <home>/security written by `geniot security fit`")
+    _check = _name("name")

@@ -14,6 +14,7 @@ from geniot.ingest.writer import BatchWriter
 from geniot.service.jobs import Job, JobRunner
 from geniot.service.live import LiveMonitor
 from geniot.service.retention import RetentionWorker
+from geniot.service.security import PlantSecurity
 from geniot.service.siem_feed import start_siem_feed
 from geniot.tasks import AnomalyDetector
 
@@ -22,8 +23,11 @@ RECENT_RESTART_S = 300.0  # a writer restart keeps health "degraded" this long
 
 
 class PlantService:
-    def __init__(self, settings: Settings, *, simulate: bool = False, sim_assets: int = 3, auto_train: bool | None = None) -> None:
+    def __init__(self, settings: Settings, *, simulate: bool = False, sim_assets: int = 3, auto_train: bool | None = None,
+                 publisher_prefix: str | None = None) -> None:  # fmt: skip
         self.settings = settings
+        # MQTT topics <prefix>/<user>/... name their publisher (the broker's ACL guards the level)
+        self.publisher_prefix = publisher_prefix
         self.simulate = simulate
         self.sim_assets = sim_assets
         self.auto_train = simulate if auto_train is None else auto_train
@@ -46,6 +50,7 @@ class PlantService:
         self._supervisor = threading.Thread(target=self._supervise, name="geniot-supervisor", daemon=True)
         self.jobs = JobRunner(self.store, self.settings.models_dir, on_done=self._job_done)
         self.retention = RetentionWorker(self.store, self.settings)
+        self.security = PlantSecurity(self.store, self.settings.home / "security", publish=self._publish_alert)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -53,6 +58,10 @@ class PlantService:
         self.siem = start_siem_feed(self.settings, self.store)  # GENIOT_SYSLOG: stored events leave as CEF
         self.running = True
         self._activate_saved_models()
+        self.security.restore()
+        self.security.start()
+        if not self.settings.mqtt_url:  # without MQTT the stored readings are all there is (no traffic side)
+            self.live.security = self.security
         self._supervisor.start()
         self.retention.start()
         if self.settings.mqtt_url:
@@ -60,7 +69,8 @@ class PlantService:
 
             target = target_from_settings(self.settings)  # credentials and TLS; the password is never shown
             topics = tuple(t.strip() for t in self.settings.mqtt_topics.split(",") if t.strip())
-            self.mqtt = MQTTIngest(target, self.writer, topics=topics)
+            self.mqtt = MQTTIngest(target, self.writer, topics=topics, publisher_prefix=self.publisher_prefix,
+                                   on_traffic=self.security.on_message)  # fmt: skip
             self.mqtt.start()
             self._alert_client = alert_client(target, f"geniot-alerts-{int(self.started)}")
         if self.simulate:
@@ -83,6 +93,8 @@ class PlantService:
         self._supervisor_stop.set()
         self._supervisor.join(timeout=5)
         self.writer.close()
+        self.security.drain(timeout=5)
+        self.security.stop()
         if self.siem is not None:
             self.siem.stop()
         self.store.close()
@@ -131,13 +143,15 @@ class PlantService:
 
     # ------------------------------------------------------------ supervision and health
     def _supervise(self) -> None:
-        """Restart a writer thread that died (its held batch is written again, duplicates once)."""
+        """Restart a writer thread that died (its held batch is written again, duplicates once);
+        tick security detection (silences are found on a tick, not on a message)."""
         while not self._supervisor_stop.wait(SUPERVISE_EVERY_S):
             try:
                 if self.writer.ensure_running():
                     print(f"geniot: the writer thread died ({self.writer.thread_error}); restarted it", flush=True)
             except Exception:  # noqa: BLE001 - the supervisor itself must not die
                 traceback.print_exc()
+            self.security.tick()  # contains its own failures (counted in its status)
 
     def health(self) -> dict:
         """What is really running: status "ok", "degraded" (an asset's scoring paused, MQTT not
@@ -167,6 +181,8 @@ class PlantService:
         siem = None if self.siem is None else self.siem.status()
         if self.siem is not None:
             degraded.extend(self.siem.problems())
+        security = self.security.status()
+        degraded.extend(self.security.problems())
         scoring = self.live.scoring()
         for asset, error in scoring["paused"].items():
             degraded.append(f"live scoring of {asset!r} is paused: {error}")
@@ -182,7 +198,7 @@ class PlantService:
             "uptime_s": round(time.time() - self.started, 1),
             "readings": readings,
             "assets": assets,
-            "components": {"writer": writer, "mqtt": mqtt, "scoring": scoring, "siem": siem},
+            "components": {"writer": writer, "mqtt": mqtt, "scoring": scoring, "siem": siem, "security": security},
             "ingest": {"received": s.received, "stored": s.stored, "duplicates": s.duplicates,
                        "rejected": s.rejected, "batches": s.batches, "write_errors": s.write_errors,
                        "not_stored": s.not_stored, "on_stored_errors": s.on_stored_errors,

@@ -35,7 +35,9 @@ def name_param(value: str | None, what: str) -> str | None:
 
 
 def clean(value):
-    """JSON-safe: NaN/inf become null, numpy scalars plain numbers, times ISO strings."""
+    """JSON-safe: NaN/inf and NaT become null, numpy scalars plain numbers, times ISO strings."""
+    if value is pd.NaT:  # a missing time (e.g. an event column only security events fill)
+        return None
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):

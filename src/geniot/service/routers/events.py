@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+import pandas as pd
 from fastapi import APIRouter, Depends, Query
 
 from geniot.service.deps import allow_read, get_service
@@ -16,10 +19,18 @@ def events(
     asset: str | None = None,
     since: str | None = Query(None, description="events still running at or after this ISO time"),
     limit: int = Query(200, ge=1, le=10_000),
+    kind: Literal["process", "integrity", "traffic", "security"] | None = Query(
+        None, description="only process events, integrity or traffic events, or both of those (security)"),
     service: PlantService = Depends(get_service),
 ) -> list[dict]:
+    """Stored events, newest first; ``kind`` is process (live scoring) or integrity | traffic
+    (security detection, with attack type, reason and source)."""
     asset = name_param(asset, "asset")
-    return frame_records(service.store.events(asset, start=parse_time(since, "since"), limit=limit))
+    frame = service.store.events(asset, start=parse_time(since, "since"), limit=limit if kind is None else 10_000)
+    if kind is not None:
+        kinds = frame["kind"].fillna("process") if "kind" in frame.columns else pd.Series("process", index=frame.index)
+        frame = frame[kinds.isin(("integrity", "traffic") if kind == "security" else (kind,))].head(limit)
+    return frame_records(frame)
 
 
 @router.get("/api/assets/{asset}/live", dependencies=[Depends(allow_read)])

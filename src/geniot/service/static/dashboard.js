@@ -59,8 +59,9 @@ function drawSignals(live) {
     }
     layout["yaxis" + axis] = {title: {text: name, font: {size: 10}}};
     layout["xaxis" + axis] = {showticklabels: i === names.length - 1};
-    for (const ev of live.events) {
-      layout.shapes.push({type: "rect", xref: "x" + axis, yref: "y" + axis + " domain", x0: ev.start_ts, x1: ev.end_ts, y0: 0, y1: 1, fillcolor: "rgba(214,39,40,0.15)", line: {width: 0}});
+    for (const ev of live.events) {  // process events red, security events purple
+      const color = isSecurity(ev) ? "rgba(123,31,162,0.18)" : "rgba(214,39,40,0.15)";
+      layout.shapes.push({type: "rect", xref: "x" + axis, yref: "y" + axis + " domain", x0: ev.start_ts, x1: ev.end_ts, y0: 0, y1: 1, fillcolor: color, line: {width: 0}});
     }
   });
   Plotly.react("signals", traces, layout, {displaylogo: false});
@@ -85,6 +86,26 @@ function fillEvents(events) {
     `<td>${String(e.top_sensors || "").split(";").filter(Boolean).map((s) => `<span class="sensor">${esc(s)}</span>`).join("")}</td>` +
     `<td>${e.is_open ? "open" : "closed"}</td></tr>`).join("") || "<tr><td colspan=5>no events yet</td></tr>";
   $("events").dataset.count = String(events.length);
+}
+
+// Security events (kind integrity or traffic) of every asset, apart from the process events:
+// what was found (attack type), on which stream, and why in words.
+const isSecurity = (e) => e.kind === "integrity" || e.kind === "traffic";
+const SECURITY_LISTED = 50;
+function fillSecurity(events, status) {
+  $("security-events").querySelector("tbody").innerHTML = events.map((e) =>
+    `<tr data-kind="${esc(e.kind)}" data-attack="${esc(e.attack)}"><td>${esc(e.start_ts)}</td><td>${esc(e.end_ts)}</td><td>${esc(e.asset)}</td>` +
+    `<td><span class="kind ${esc(e.kind)}">${esc(e.kind)}</span></td><td>${esc(e.attack)}</td><td>${esc(e.top_sensors)}</td>` +
+    `<td>${esc(e.source)}</td><td class="reason">${esc(e.reason)}</td></tr>`).join("") ||
+    "<tr><td colspan=8>no security events</td></tr>";
+  $("security-events").dataset.count = String(events.length);
+  let said = "security detection: no detector active (an admin activates one written by geniot security fit: POST /api/security/activate)";
+  if (status && status.active) {
+    said = `security detection: detector ${status.active} active · ${Number(status.counts.messages || 0).toLocaleString()} messages checked · ` +
+      `${status.counts.kept_out || 0} kept out of the process view · ${status.errors} errors` + (status.last_error ? ` (last: ${status.last_error})` : "");
+  }
+  $("security-state").textContent = said;
+  $("stat-security").textContent = status && status.active ? `security: ${events.length ? events.length + " events" : "no events"}` : "security: off";
 }
 
 async function refreshJobs() {
@@ -113,18 +134,20 @@ async function refreshHealth() {
   $("stat-ingest").textContent = `stored ${Number(ingest.stored || 0).toLocaleString()} · rejected ${ingest.rejected ?? "–"}`;
   const mqtt = (h.components && h.components.mqtt) || h.mqtt;
   $("stat-mqtt").textContent = mqtt ? `MQTT ${mqtt.state || (mqtt.connected ? "connected" : "disconnected")}` : "";
+  return h;
 }
 
 async function tick() {
   try {
-    await refreshHealth();
+    const health = await refreshHealth();
     await refreshAssets();
     if (current) {
       const live = await getJSON(`/api/assets/${encodeURIComponent(current)}/live?last=600`);
       drawSignals(live);
       drawScore(live);
-      fillEvents(await getJSON(`/api/events?asset=${encodeURIComponent(current)}&limit=${EVENTS_LISTED}`));
+      fillEvents(await getJSON(`/api/events?asset=${encodeURIComponent(current)}&kind=process&limit=${EVENTS_LISTED}`));
     }
+    fillSecurity(await getJSON(`/api/events?kind=security&limit=${SECURITY_LISTED}`), (health.components || {}).security);
     await refreshJobs();
     $("stat-updated").textContent = "updated " + new Date().toLocaleTimeString();
     document.body.dataset.auth = token() ? "token" : "open";
