@@ -34,13 +34,18 @@ import torch
 from geniot.core.exceptions import CapabilityError
 from geniot.data.io import read_table
 from geniot.data.simulate import PlantConfig, simulate_plant
-from geniot.metrics.long_series import concatenate_windows, long_series_metrics
+from geniot.metrics.long_series import long_series_metrics
 from geniot.models import GaussianBaseline
 from geniot.tasks import AnomalyDetector
 from geniot.tasks.flatline import FlatlineDetector
-from geniot.tasks.long_synthesis import check_can_continue, episode_features, fault_episodes
+from geniot.tasks.long_synthesis import (
+    check_can_continue,
+    episode_features,
+    fault_episodes,
+    independent_windows,
+)
 from geniot.workflows.datasets import windows_from_file
-from geniot.workflows.synthesis import FaultRequest, model_profiles, synthesize
+from geniot.workflows.synthesis import FaultRequest, model_conditions, model_profiles, synthesize
 from geniot.workflows.training import build_model, train_and_save
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,7 +190,10 @@ def run_one(name: str, info: dict, model_name: str, seed: int, minutes: float, n
     row["synthesize_s"] = round(time.time() - t0, 1)
     (values,) = res.values.values()
     real = [s.select(res.channels).values for s in read_table(info["path"]).values()]
-    concat = concatenate_windows(model.sample(-(-info["steps"] // WINDOW), random_state=seed + 1), info["steps"])
+    # The baseline on the same clock: a calendar model draws each window given its own time.
+    concat = independent_windows(
+        model, info["steps"], conditions=model_conditions(model, res.timestamps), random_state=seed + 1
+    )
     row.update(
         long_series_metrics(
             max(real, key=len), values, res.seams, interval_s=res.interval_s, window=WINDOW,

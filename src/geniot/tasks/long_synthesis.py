@@ -119,6 +119,24 @@ def continue_series(
     return out[:, :n_steps], np.asarray(seams, dtype=np.int64)
 
 
+def independent_windows(
+    generator: BaseGenerator, n_steps: int, *, conditions: np.ndarray | None = None, random_state=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline continuation beats: independent windows laid end to end, (n_steps, c), and
+    the steps where they join. A model fitted with conditions (the calendar) draws each window
+    given the row of its first step, ``conditions`` being (n_steps, n_conditions) as for
+    :func:`continue_series`, so the baseline keeps the same daily and weekly cycles."""
+    w = int(generator.n_steps_)
+    n_steps = int(n_steps)
+    if n_steps < 1:
+        raise DataError(f"need at least one step, got {n_steps}")
+    given = _condition_rows(generator, conditions, 1, n_steps)
+    starts = np.arange(0, n_steps, w)
+    cond = None if given is None else given[0, starts]
+    windows = generator.sample(len(starts), random_state=random_state, conditions=cond)
+    return windows.reshape(-1, windows.shape[2])[:n_steps], starts[1:].astype(np.int64)
+
+
 def _condition_rows(generator: BaseGenerator, conditions, n_series: int, n_steps: int) -> np.ndarray | None:
     """Per-step conditions as (n_series, n_steps, n_conditions), checked against the model."""
     wanted = int(getattr(generator, "n_conditions_", 0))
