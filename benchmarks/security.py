@@ -70,7 +70,7 @@ def run_seed(seed: int, args) -> dict:
     plant, attacked, history = simulate_attacked(n_assets=args.assets, days=args.days, seed=seed, history_days=args.history_days,
                                                  attacks=ATTACKS, per_type=args.per_type)  # fmt: skip
     normal, _ = messages_from_frame(history.messages)
-    det = SecurityDetector().fit(normal)
+    det = SecurityDetector(sequential=args.sequential, sequential_margin=args.sequential_margin, level_margin=args.level_margin).fit(normal)
     t_fit = time.perf_counter() - t0
     msgs, _ = messages_from_frame(attacked.messages)
     t1 = time.perf_counter()
@@ -104,6 +104,9 @@ def main() -> None:
     ap.add_argument("--history-days", type=float, default=2.0)
     ap.add_argument("--per-type", type=int, default=1)
     ap.add_argument("--tolerance-min", type=float, default=10.0)
+    ap.add_argument("--sequential", action="store_true", help="SecurityDetector(sequential=True): per-sensor sequential FDI tests")
+    ap.add_argument("--sequential-margin", type=float, default=1.0, help="SecurityDetector(sequential_margin=...): dynamics tests")
+    ap.add_argument("--level-margin", type=float, default=6.0, help="SecurityDetector(level_margin=...): level test")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args()
     import torch

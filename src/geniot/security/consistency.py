@@ -101,10 +101,10 @@ class ConsistencyModel:
         with np.errstate(invalid="ignore"):
             return (joint > self.joint_threshold_) | (np.nan_to_num(z, nan=-np.inf).max(axis=1) > self.z_threshold_)
 
-    def explain(self, windows: np.ndarray, z: np.ndarray) -> tuple[str, str, str]:
-        """(kind, signal, reason) of an event from its flagged windows and their z."""
-        zpos = np.nan_to_num(np.clip(z, 0, None))
-        j = int(np.argmax(zpos.sum(axis=0)))
+    def single_sensor(self, windows: np.ndarray, j: int) -> tuple[str, str] | None:
+        """None when sensor ``j`` alone explains the windows and stays a plausible reading (inside
+        its range, moving); else (kind, reason): several sensors off together (the machine), or an
+        instrument fault (out of range, frozen at one exact value)."""
         name = self.channels_[j]
         rest = self._rest_scores(windows, j)
         explained = float(np.mean(rest <= self.rest_threshold_[j]))
@@ -113,15 +113,25 @@ class ConsistencyModel:
         out_low = observed.size and observed.min() < self.lower_[j]
         out_high = observed.size and observed.max() > self.upper_[j]
         frozen = np.nanmean(np.nanmax(col, axis=1) - np.nanmin(col, axis=1) == 0) >= 0.5
-        zmax = float(np.nanmax(z[:, j]))
         if explained < 0.7:
-            return "process", name, (f"several sensors are off together (setting {name} aside leaves "
-                                     f"{1 - explained:.0%} of the windows atypical): the machine, not one reading")  # fmt: skip
+            return "process", (f"several sensors are off together (setting {name} aside leaves "
+                               f"{1 - explained:.0%} of the windows atypical): the machine, not one reading")  # fmt: skip
         if out_low or out_high:
             side = "below" if out_low else "above"
-            return "process", name, f"{name} left its normal range ({side}) against the other sensors: an instrument fault"
+            return "process", f"{name} left its normal range ({side}) against the other sensors: an instrument fault"
         if frozen:
-            return "process", name, f"{name} is frozen at one exact value: a stuck sensor"
+            return "process", f"{name} is frozen at one exact value: a stuck sensor"
+        return None
+
+    def explain(self, windows: np.ndarray, z: np.ndarray) -> tuple[str, str, str]:
+        """(kind, signal, reason) of an event from its flagged windows and their z."""
+        zpos = np.nan_to_num(np.clip(z, 0, None))
+        j = int(np.argmax(zpos.sum(axis=0)))
+        name = self.channels_[j]
+        verdict = self.single_sensor(windows, j)
+        if verdict is not None:
+            return verdict[0], name, verdict[1]
+        zmax = float(np.nanmax(z[:, j]))
         return "integrity", name, (f"{name} is physically inconsistent with the other sensors under the generative "
                                    f"model (z={zmax:.1f}, limit {self.z_threshold_:.1f}) while staying inside its "
                                    "normal range: forged readings (false data injection)")  # fmt: skip

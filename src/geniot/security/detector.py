@@ -29,6 +29,7 @@ from geniot.security.consistency import ConsistencyModel
 from geniot.security.events import SecurityEvent
 from geniot.security.messages import Message
 from geniot.security.replay import ReplayIndex
+from geniot.security.sequential import STATISTICS, CusumState, SequentialResidualTest
 from geniot.security.traffic import StreamProfile, TrafficMonitor, fit_traffic
 
 STATE_FILE = "security.json"
@@ -56,12 +57,17 @@ class SecurityDetector:
     ``window``: steps per window of the generative model; ``min_steps``/``merge_gap``: a
     physical-consistency event needs that many flagged steps, and bridges that many unflagged
     ones; ``replay_rows``: consecutive repeated rows that make a replay; ``window_s``: the traffic
-    model's sliding window; ``min_silence_s``: the shortest quiet time called a silence.
+    model's sliding window; ``min_silence_s``: the shortest quiet time called a silence;
+    ``sequential_margin``/``level_margin``: headroom of the per-sensor sequential tests (dynamics /
+    level) over the largest evidence normal data reached (:mod:`geniot.security.sequential`); ``fdi_gap``: alarm-free steps that
+    end one sequential-test event; ``sequential``: run those tests (off by default: on the
+    simulated plant they find stealthy FDI but raise too many events, see BENCHMARKS).
     """
 
     def __init__(self, *, window: int = 8, generator: str = "gaussian", margin: float = 0.25, min_steps: int = 5,
                  merge_gap: int = 10, replay_rows: int = 3, window_s: float = 600.0, min_silence_s: float = 5400.0,
-                 min_integrity_steps: int = 10) -> None:  # fmt: skip
+                 min_integrity_steps: int = 10, sequential_margin: float = 1.0, level_margin: float = 6.0, fdi_gap: int = 30,
+                 sequential: bool = False) -> None:  # fmt: skip
         self.window = int(window)
         self.generator = generator
         self.margin = float(margin)
@@ -71,8 +77,13 @@ class SecurityDetector:
         self.window_s = float(window_s)
         self.min_silence_s = float(min_silence_s)
         self.min_integrity_steps = int(min_integrity_steps)
+        self.sequential_margin = float(sequential_margin)
+        self.level_margin = float(level_margin)
+        self.fdi_gap = int(fdi_gap)
+        self.sequential = bool(sequential)
 
-    _PARAMS = ("window", "generator", "margin", "min_steps", "merge_gap", "replay_rows", "window_s", "min_silence_s", "min_integrity_steps")
+    _PARAMS = ("window", "generator", "margin", "min_steps", "merge_gap", "replay_rows", "window_s", "min_silence_s", "min_integrity_steps",
+               "sequential_margin", "level_margin", "fdi_gap", "sequential")  # fmt: skip
 
     def fit(self, messages: list[Message]) -> SecurityDetector:
         if not messages:
@@ -84,6 +95,7 @@ class SecurityDetector:
         self.replay_history_: dict[str, np.ndarray] = {}
         self.noise_: dict[str, np.ndarray] = {}
         self.channels_: dict[str, list[str]] = {}
+        self.sequential_: dict[str, SequentialResidualTest] = {}
         steps = [np.diff(np.unique([m.ts for m in msgs])) for msgs in by_asset.values()]
         self.interval_s_ = float(np.median(np.concatenate(steps)))
         if not self.interval_s_ > 0:
@@ -95,6 +107,9 @@ class SecurityDetector:
             model = ConsistencyModel(window=self.window, generator=self.generator, margin=self.margin)
             try:
                 model.fit(values, channels)
+                if self.sequential:
+                    self.sequential_[asset] = SequentialResidualTest(window=self.window, margin=self.sequential_margin, level_margin=self.level_margin,
+                                                                 interval_s=self.interval_s_).fit(values)  # fmt: skip
             except DataError as exc:
                 raise DataError(f"asset {asset!r}: {exc}") from None
             self.assets_[asset] = model
@@ -134,6 +149,8 @@ class SecurityDetector:
             arrays.update({f"a{i}.{k}": v for k, v in arr.items()})
             arrays[f"a{i}.noise"] = self.noise_[asset]
             arrays[f"a{i}.replay"] = self.replay_history_[asset]
+            if asset in self.sequential_:
+                arrays.update({f"a{i}.{k}": v for k, v in self.sequential_[asset].state_arrays().items()})
             model.generator_.save(path_under(path, "models", asset, what="asset"))
         state = {
             "format": "geniot-security/1",
@@ -160,9 +177,9 @@ class SecurityDetector:
             raise ArtifactError(f"{path}: unreadable security detector ({exc})") from exc
         if state.get("format") != "geniot-security/1":
             raise ArtifactError(f"{file}: not a geniot security detector (format {state.get('format')!r})")
-        det = cls(**state["params"])
+        det = cls(**{"sequential": False, **state["params"]})
         det.interval_s_ = float(state["interval_s"])
-        det.assets_, det.channels_, det.noise_, det.replay_history_ = {}, {}, {}, {}
+        det.assets_, det.channels_, det.noise_, det.replay_history_, det.sequential_ = {}, {}, {}, {}, {}
         for asset, info in state["assets"].items():
             k = info["key"]
             arr = {n.split(".", 1)[1]: v for n, v in arrays.items() if n.startswith(k + ".")}
@@ -171,6 +188,11 @@ class SecurityDetector:
             det.channels_[asset] = list(info["channels"])
             det.noise_[asset] = arr["noise"]
             det.replay_history_[asset] = arr["replay"]
+            if not det.sequential:
+                continue
+            if "seq_cov" not in arr:
+                raise ArtifactError(f"{path}: asset {asset!r} has no sequential sensor tests (saved by an older geniot); fit it again")
+            det.sequential_[asset] = SequentialResidualTest.from_arrays(arr, window=det.window, interval_s=det.interval_s_)  # fmt: skip
         det.traffic_ = None if state["traffic"] is None else {k: StreamProfile(**p) for k, p in state["traffic"].items()}
         return det
 
@@ -190,6 +212,9 @@ class _AssetStream:
     replay_event: dict | None = None
     replay_spans: list = field(default_factory=list)  # (start, end) of replays, to absorb their seams
     dropped: int = 0
+    sequential: SequentialResidualTest | None = None
+    cusum: CusumState | None = None
+    fdi_events: dict = field(default_factory=dict)  # sensor index -> its open sequential-test event
 
 
 class SecurityStream:
@@ -202,8 +227,11 @@ class SecurityStream:
         for asset, model in detector.assets_.items():
             index = ReplayIndex(detector.noise_[asset])
             index.load_history(detector.replay_history_[asset])
-            self.assets[asset] = _AssetStream(model, index, detector.channels_[asset], deque(maxlen=detector.window))
-        self.counts = {"messages": 0, "kept_out": 0, "unknown_asset": 0, "late_or_repeated": 0, "brief_excursions": 0}
+            seq = detector.sequential_.get(asset)
+            self.assets[asset] = _AssetStream(model, index, detector.channels_[asset], deque(maxlen=detector.window),
+                                              sequential=seq, cusum=None if seq is None else seq.state())  # fmt: skip
+        self.counts = {"messages": 0, "kept_out": 0, "unknown_asset": 0, "late_or_repeated": 0, "brief_excursions": 0,
+                       "sequential_not_isolated": 0}  # fmt: skip
 
     def update(self, m: Message) -> list[SecurityEvent]:
         self.counts["messages"] += 1
@@ -248,6 +276,8 @@ class SecurityStream:
         out.extend(self._replay_step(asset, st, ts, values, now))
         if len(st.buffer) == det.window:
             window = np.stack(st.buffer)[None]
+            if st.sequential is not None:
+                out.extend(self._sequential_step(asset, st, ts, window[0], now))
             if not np.isnan(window).all():
                 joint, z = st.model.score(window)
                 if st.model.flags(joint, z)[0]:
@@ -293,6 +323,53 @@ class SecurityStream:
         attack = "fdi" if kind == "integrity" else "fault"
         return [SecurityEvent(asset, ev["start"], ev["end"], kind, attack, reason, ev["detected"], signal=signal)]
 
+    # ------------------------------------------------------------ sequential per-sensor tests
+    def _sequential_step(self, asset: str, st: _AssetStream, ts: float, window: np.ndarray, now: float) -> list[SecurityEvent]:
+        levels = st.sequential.step(st.cusum, window)
+        out = []
+        for j in range(len(st.channels)):
+            ev = st.fdi_events.get(j)
+            if levels[j].max() <= 1.0:
+                if ev is not None:
+                    ev["quiet"] += 1
+                    if ev["quiet"] > self.det.fdi_gap:
+                        out.extend(self._close_sequential(asset, st, j))
+                continue
+            stat = int(np.argmax(levels[j]))
+            col = int(np.argmax(st.cusum.s[j, :2])) if stat == 0 else stat + 1  # CUSUM columns: level+, level-, rougher, smoother
+            began = ts - max(int(st.cusum.since[j, col]), 0) * self.det.interval_s_  # where the evidence started to pile up
+            if ev is None:
+                ev = st.fdi_events[j] = {"start": began, "end": ts, "alarms": 0, "stats": set(), "windows": [], "quiet": 0, "detected": now}
+            ev["start"], ev["end"], ev["quiet"] = min(ev["start"], began), ts, 0
+            ev["alarms"] += 1
+            ev["stats"].add(STATISTICS[stat])
+            if len(ev["windows"]) < _MAX_EVENT_WINDOWS:
+                ev["windows"].append(window)
+            st.sequential.reset(st.cusum, j)
+        return out
+
+    def _close_sequential(self, asset: str, st: _AssetStream, j: int) -> list[SecurityEvent]:
+        ev = st.fdi_events.pop(j, None)
+        if ev is None:
+            return []
+        pad = self.det.window * self.det.interval_s_
+        for s, e in st.replay_spans + ([(st.replay_event["start"], st.replay_event["end"])] if st.replay_event else []):
+            if ev["start"] <= e + pad and ev["end"] >= s - pad:
+                return []  # a replay's seams: the replay event says what it is
+        name = st.channels[j]
+        if st.model.single_sensor(np.stack(ev["windows"]), j) is not None:
+            self.counts["sequential_not_isolated"] += 1  # several sensors or an instrument fault: the consistency model's job
+            return []
+        stats = ev["stats"]
+        how = {"level": "drifted away from what the other sensors say it should read",
+               "rougher": "became rougher than the physics allows (made-up noise)",
+               "smoother": "became smoother than its learned innovations (a held value)"}  # fmt: skip
+        said = " and ".join(how[k] for k in STATISTICS if k in stats)
+        reason = (f"{name} {said}, accumulated over {(ev['end'] - ev['start']) / 60:.0f} min by a sequential test on its residual "
+                  "under the generative model, while staying inside its normal range and the other sensors agree: "
+                  "forged readings (false data injection)")  # fmt: skip
+        return [SecurityEvent(asset, ev["start"], ev["end"], "integrity", "fdi", reason, ev["detected"], signal=name)]
+
     # ------------------------------------------------------------ replay
     def _replay_step(self, asset: str, st: _AssetStream, ts: float, values: np.ndarray, now: float) -> list[SecurityEvent]:
         repeated, lag = st.replay.check_add(values)
@@ -329,6 +406,8 @@ class SecurityStream:
                 st.pending_ts, st.pending = None, {}
             out.extend(self._close_replay(asset, st))
             out.extend(self._close(asset, st))
+            for j in list(st.fdi_events):
+                out.extend(self._close_sequential(asset, st, j))
         if self.traffic is not None:
             out.extend(self.traffic.flush())
         return out

@@ -42,7 +42,7 @@ class Message:
 
 
 def _seconds(values) -> np.ndarray:
-    return pd.DatetimeIndex(values).asi8 * _NS
+    return pd.DatetimeIndex(values).as_unit("ns").asi8 * _NS  # a log's column may parse at microseconds
 
 
 def read_message_log(path: str | Path) -> tuple[list[Message], list[str]]:
