@@ -108,7 +108,7 @@ def _evaluate_long(real, synthetic, *, window, generator, asset, seed, context, 
     interval = series_interval(real_series, real)
     metrics = evaluate_long(
         real_series.values, synth_series.values, interval_s=interval, window=window, context=context,
-        model=generator, seed=seed,
+        model=generator, seed=seed, timestamps=synth_series.timestamps,
     )
     if out is not None:
         info = None if generator is None else {"model": generator.registry_name, **record_summary(generator)}

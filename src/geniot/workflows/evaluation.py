@@ -11,9 +11,10 @@ from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
 from geniot.core.record import record_summary
 from geniot.metrics import evaluate_synthetic
-from geniot.metrics.long_series import concatenate_windows, long_series_metrics
+from geniot.metrics.long_series import long_series_metrics
 from geniot.models import GaussianBaseline
 from geniot.report import write_report
+from geniot.tasks.long_synthesis import independent_windows
 from geniot.workflows.datasets import describe_holdout, holdout_split
 from geniot.workflows.training import replay_training_windows
 
@@ -52,6 +53,7 @@ def evaluate_long(
     context: int | None = None,
     model: BaseGenerator | None = None,
     seed: int = 0,
+    timestamps=None,
 ) -> dict[str, Any]:
     """Long-series metrics of a synthetic series (n_steps, n_channels) against the real one,
     beside independent windows concatenated (sampled from ``model`` when given, else random real
@@ -64,7 +66,14 @@ def evaluate_long(
     if model is not None:
         if model.n_steps_ != window:
             raise DataError(f"the model's window is {model.n_steps_} steps, not {window}")
-        concatenated = concatenate_windows(model.sample(-(-len(synth) // window), random_state=seed + 1), len(synth))
+        conditions = None
+        if model.training_.conditions:  # a --calendar model draws each window given its calendar row
+            if timestamps is None:
+                raise DataError("the model was fitted with calendar conditions; the synthetic series needs timestamps")
+            from geniot.workflows.synthesis import model_conditions
+
+            conditions = model_conditions(model, timestamps)
+        concatenated = independent_windows(model, len(synth), conditions=conditions, random_state=seed + 1)
     metrics = long_series_metrics(
         real,
         synth,
