@@ -51,7 +51,8 @@ def run(seed: int, args) -> list[dict]:
     features_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     est = RULEstimator(fixed_epochs=True, epochs=args.epochs, max_minutes=None, gate_column="onset",
-                       condition_columns=["condition"], random_state=seed)  # fmt: skip
+                       condition_columns=["condition"], n_models=args.n_models, point=args.point,
+                       lr_schedule=None if args.lr_schedule == "none" else args.lr_schedule, random_state=seed)  # fmt: skip
     est.fit(train_rtf.frame, time_unit="h")
     fit_s = time.perf_counter() - t0
     pred = est.predict(test_rtf.frame).set_index("unit").loc[[c.unit for c, _ in cuts]]
@@ -69,7 +70,7 @@ def run(seed: int, args) -> list[dict]:
         before_rmse = float(np.sqrt(np.mean((p[~after] - truth[~after]) ** 2))) if (~after).any() else float("nan")
         rows.append({"seed": seed, "method": name, **s, "rmse_after_onset": after_rmse, "n_after_onset": int(after.sum()),
                      "rmse_before_onset": before_rmse,
-                     "features_s": round(features_s, 1), "fit_s": round(fit_s, 1), "epochs": len(est.history_),
+                     "features_s": round(features_s, 1), "fit_s": round(fit_s, 1), "epochs": len(est.history_), "n_models": args.n_models,
                      "cap_h": round(est.cap_, 2)})  # fmt: skip
     return rows
 
@@ -80,6 +81,9 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=12)
     ap.add_argument("--test", type=int, default=12)
     ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--n-models", type=int, default=5, help="nets in the ensemble (the estimator's default)")
+    ap.add_argument("--point", default="mean", choices=["mean", "median"], help="what the middle head learns")
+    ap.add_argument("--lr-schedule", default="auto", choices=["auto", "cosine", "plateau", "none"])
     ap.add_argument("--interval-s", type=float, default=600.0, help="seconds between snapshots")
     ap.add_argument("--snapshot-s", type=float, default=0.1)
     ap.add_argument("--cut-min", type=float, default=0.5)

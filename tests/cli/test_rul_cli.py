@@ -94,3 +94,18 @@ def test_rul_on_bearing_snapshot_folders(tmp_path):
     assert pred["basis"].tolist() == ["no onset yet: population prior", "after onset: model"]
     r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test" / "manifest.csv"), "--out", str(out)])
     assert r.exit_code == 2 and "give a folder" in r.output
+
+
+def test_rul_fit_says_the_ensemble_the_cmapss_smoothing_and_the_calibrated_band(tmp_path):
+    train = tmp_path / "train_FD009.txt"
+    _cmapss_text(train, n_units=6)
+    r = runner.invoke(app, ["rul", "fit", str(train), "--out", str(tmp_path / "m"), "--window", "10", "--n-models", "2",
+                            "--epochs", "3", "--patience", "2"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "ensemble: 2 nets" in text and "smoothing 0.3" in text and "weight 0.3 on the newest row" in text
+    assert "split conformal on" in text and "2 net(s)" in text
+    r = runner.invoke(app, ["rul", "fit", str(train), "--out", str(tmp_path / "m1"), "--window", "10", "--n-models", "1",
+                            "--smoothing", "1", "--epochs", "2", "--fixed-epochs"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "one net (--n-models 1)" in r.output and "not calibrated" in r.output

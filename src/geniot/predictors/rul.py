@@ -4,15 +4,22 @@ Input is a long-by-unit frame: ``unit``, ``cycle`` (row order), optionally ``tim
 since the unit's first row, in any time unit: the RUL is then in that unit), operating
 conditions and sensor columns (all other numeric columns). Steps, each choice said in ``choices_``:
 * operating conditions: ``condition_columns`` if given, else columns named ``setting*`` (rounded,
-  as in C-MAPSS) and columns with few distinct values that are piecewise constant per unit;
+  as in C-MAPSS), else columns with few distinct values that are piecewise constant per unit;
 * sensors that do not vary in training are dropped (and named);
 * with several operating conditions each sensor is standardised within its condition;
 * the cap (largest RUL predicted: early life counts as healthy) is 0.6 x the median unit life
   unless given; a window of ``window`` points every ``step`` rows spans 15% of the median life
   unless given; windows (a short unit is padded with its first row) are mapped by a small 1-D CNN
-  to three quantiles (10%, 50%, 90%) of the RUL, trained with the pinball loss;
-* early stopping holds out whole units (20%, at least one, from 5 units on; ``val_units``), or
-  ``fixed_epochs`` trains exactly ``epochs`` epochs so results do not depend on machine load;
+  to the 10% and 90% quantiles of the RUL (pinball loss) and its mean (squared error, what RMSE
+  rewards; ``point="median"``: the 50% quantile, pinball loss);
+* an ensemble of ``n_models`` such nets (5 by default), their quantiles averaged: each holds out
+  its own whole units for early stopping (the folds of one permutation: 20% each, at least one,
+  from 5 units on; ``val_units``), so every unit is learnt by most nets; or ``fixed_epochs``
+  trains exactly ``epochs`` epochs so results do not depend on machine load; the learning rate
+  halves on a validation plateau (a cosine with fixed epochs), ``lr_schedule``;
+* the 10-90% band is calibrated on the held-out units (split conformal, each side scaled so
+  that 10% of the held-out truths fall below and 10% above), ``calibrate``;
+* ``smoothing`` exponentially smooths the normalised sensors along each unit (causal);
 * with ``gate_column`` (a boolean column, e.g. "degradation has started"), the CNN learns only
   rows where it is true, and a unit whose last row is not gated gets the population prior: the
   remaining life of the training units without onset at that age (ages in each condition's
@@ -64,10 +71,31 @@ class _RULNet(nn.Module):
         return torch.cat([mid - nn.functional.softplus(q[:, :1]), mid, mid + nn.functional.softplus(q[:, 2:])], dim=1)
 
 
+class _Ensemble(nn.Module):
+    """Members' quantiles averaged: the average of non-crossing quantiles does not cross either."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
 def _pinball(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     q = torch.tensor(QUANTILES).view(1, -1)
     diff = y.view(-1, 1) - pred
     return torch.maximum(q * diff, (q - 1) * diff).mean()
+
+
+def _loss(pred: torch.Tensor, y: torch.Tensor, point: str) -> torch.Tensor:
+    """Pinball loss on the 10% and 90% heads; on the middle head pinball (a median) or squared
+    error (a mean: what RMSE rewards)."""
+    if point == "median":
+        return _pinball(pred, y)
+    q = torch.tensor(QUANTILES[::2]).view(1, -1)
+    diff = y.view(-1, 1) - pred[:, ::2]
+    return torch.maximum(q * diff, (q - 1) * diff).mean() * (2 / 3) + ((pred[:, 1] - y) ** 2).mean()
 
 
 class RULEstimator(BaseTask):
@@ -81,7 +109,7 @@ class RULEstimator(BaseTask):
         epochs: int = 300,
         batch_size: int = 256,
         learning_rate: float = 1e-3,
-        max_minutes: float | None = 5.0,
+        max_minutes: float | None = 15.0,
         patience: int | None = 30,
         fixed_epochs: bool = False,
         val_units: int | list | None = None,
@@ -89,6 +117,11 @@ class RULEstimator(BaseTask):
         gate_column: str | None = None,
         augment: str | BaseGenerator | None = None,
         n_synthetic: float = 1.0,
+        n_models: int = 5,
+        lr_schedule: str | None = "auto",
+        smoothing: float | None = None,
+        calibrate: bool = True,
+        point: str = "mean",
         random_state: int | None = 0,
     ) -> None:
         self.window = window
@@ -106,12 +139,25 @@ class RULEstimator(BaseTask):
         self.gate_column = gate_column
         self.augment = augment
         self.n_synthetic = n_synthetic
+        self.n_models = n_models
+        self.lr_schedule = lr_schedule
+        self.smoothing = smoothing
+        self.calibrate = calibrate
+        self.point = point
         self.random_state = random_state
 
     _STATE = ("settings_", "rounded_", "features_", "conditions_", "window_", "step_", "cap_", "time_unit_",
-              "lives_", "onsets_", "unit_conditions_", "choices_", "meta_")  # fmt: skip
+              "lives_", "onsets_", "unit_conditions_", "choices_", "meta_", "band_scale_")  # fmt: skip
 
     def _validate(self) -> None:
+        if int(self.n_models) < 1:
+            raise DataError(f"n_models must be at least 1, got {self.n_models!r}")
+        if self.lr_schedule not in (None, "auto", "plateau", "cosine"):
+            raise DataError(f"lr_schedule must be None, 'auto', 'plateau' or 'cosine', got {self.lr_schedule!r}")
+        if self.point not in ("median", "mean"):
+            raise DataError(f"point must be 'median' or 'mean', got {self.point!r}")
+        if self.smoothing is not None and not 0.0 < float(self.smoothing) <= 1.0:
+            raise DataError(f"smoothing (the exponential smoothing weight of the newest row) must be in (0, 1], got {self.smoothing!r}")
         augment = self.augment
         if not (augment is None or isinstance(augment, BaseGenerator) or augment in ("jitter", "gaussian", "diffusion", "vae")):
             raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {augment!r}")
@@ -152,9 +198,12 @@ class RULEstimator(BaseTask):
             settings, how = list(self.condition_columns), "declared (--condition-columns, or a bearing manifest)"
         else:
             named = [c for c in others if str(c).startswith("setting")]
-            found = detect_conditions(frame, [c for c in others if c not in named])
+            # With setting* columns (C-MAPSS), no sensor is searched: a two-valued sensor that
+            # stays put for long stretches (FD001's s6, FD003's s10) would split one condition.
+            found = [] if named else detect_conditions(frame, others)
             settings, how = named + found, "detected: " + ", ".join(
-                [f"{c} (named setting*)" for c in named] + [f"{c} (few values, piecewise constant per unit)" for c in found])
+                [f"{c} (named setting*; other columns not searched)" for c in named]
+                + [f"{c} (few values, piecewise constant per unit)" for c in found])
         self.settings_ = settings
         self.rounded_ = [c for c in settings if str(c).startswith("setting") and pd.api.types.is_numeric_dtype(frame[c])]
         candidates = [c for c in others if c not in settings]
@@ -212,6 +261,16 @@ class RULEstimator(BaseTask):
             rows = keys == cond
             out[rows] = (x[rows] - mean) / std
         return out
+
+    def _inputs(self, frame: pd.DataFrame, source: str | None = None) -> np.ndarray:
+        """Normalised sensors, exponentially smoothed along each unit when ``smoothing`` is set
+        (causal: a row sees only its unit's earlier rows, as at prediction time)."""
+        x = self._normalise(frame, source)
+        if self.smoothing is None:
+            return x
+        smooth = pd.DataFrame(x).groupby(frame["unit"].to_numpy(), sort=False).transform(
+            lambda col: col.ewm(alpha=float(self.smoothing), adjust=False).mean())
+        return smooth.to_numpy()
 
     def _choose_shape(self, frame: pd.DataFrame, rul: np.ndarray) -> None:
         unit = self.time_unit_
@@ -282,29 +341,36 @@ class RULEstimator(BaseTask):
             ends.append(np.arange(b - n, b))
         return np.concatenate(out).astype(np.float32), np.concatenate(ends)
 
-    def _choose_validation(self, units: np.ndarray, seed: int) -> np.ndarray:
+    def _choose_validation(self, units: np.ndarray, seed: int) -> list[np.ndarray]:
+        """Held-out units for each net of the ensemble: the folds of one permutation of the units,
+        so that with 5 nets and 20% each every unit is held out once (and every unit is learnt by
+        four nets); given unit ids are held out by every net."""
+        n_models = int(self.n_models)
         if self.fixed_epochs:
             self._say(f"training: exactly {self.epochs} epochs (fixed, no early stopping)"
                       + (f", capped at {self.max_minutes:g} min" if self.max_minutes else ""))
-            return np.array([])
+            return [np.array([])] * n_models
         if isinstance(self.val_units, (list, tuple)):
             val = np.array([u for u in units if u in set(self.val_units) or str(u) in {str(v) for v in self.val_units}])
             if len(val) != len(self.val_units):
                 raise DataError(f"--val-units {list(self.val_units)}: not all are training units")
-            how = "given"
+            folds, how = [val] * n_models, "given"
         else:
             n = int(self.val_units) if self.val_units is not None else (max(1, int(round(0.2 * len(units)))) if len(units) >= 5 else 0)
             if n >= len(units):
                 raise DataError(f"--val-units {n}: needs fewer than the {len(units)} training units")
-            val = np.random.default_rng(seed).choice(units, n, replace=False) if n else np.array([])
-            how = "given" if self.val_units is not None else "20% of the units, drawn by the seed"
-        if len(val):
-            self._say(f"validation: {len(val)} whole unit(s) held out for early stopping ({how}): {sorted(val.tolist())[:8]}; "
+            perm = np.random.default_rng(seed).permutation(units)
+            folds = [perm[np.arange(k * n, (k + 1) * n) % len(units)] for k in range(n_models)] if n else [np.array([])] * n_models
+            how = ("given" if self.val_units is not None else "20% of the units, drawn by the seed") + (
+                f"; each of the {n_models} nets holds out its own units" if n_models > 1 and n else "")
+        if len(folds[0]):
+            self._say(f"validation: {len(folds[0])} whole unit(s) held out for early stopping ({how}): "
+                      f"{sorted(folds[0].tolist())[:8]}{' (first net)' if n_models > 1 and how != 'given' else ''}; "
                       f"patience {self.patience}, up to {self.epochs} epochs"
-                      + (f", capped at {self.max_minutes:g} min (results then depend on machine load)" if self.max_minutes else ""))
+                      + (f", capped at {self.max_minutes:g} min in all (results then depend on machine load)" if self.max_minutes else ""))
         else:
             self._say(f"validation: none (fewer than 5 units); training {self.epochs} epochs")
-        return val
+        return folds
 
     # ------------------------------------------------------------ fit / predict
     def fit(self, frame: pd.DataFrame, *, rul: np.ndarray | None = None, progress=None, time_unit: str | None = None) -> RULEstimator:
@@ -320,8 +386,10 @@ class RULEstimator(BaseTask):
         rul = np.asarray(rul, dtype=float)
         self._fit_preprocessing(frame)
         self._choose_shape(frame, rul)
+        if self.smoothing is not None:
+            self._say(f"sensors exponentially smoothed along each unit (weight {float(self.smoothing):g} on the newest row)")
         y_all = np.minimum(rul, self.cap_) / self.cap_
-        x = self._normalise(frame)
+        x = self._inputs(frame)
         windows, ends = self._windows(frame, x, last_only=False)
         y = y_all[ends].astype(np.float32)
         if self.gate_column is not None:
@@ -333,43 +401,108 @@ class RULEstimator(BaseTask):
         # Early stopping on whole held-out units: windows of one unit overlap, so a random
         # hold-out of windows would only measure memorisation.
         seed = resolve_seed(self.random_state)
-        val_units = self._choose_validation(np.unique(frame["unit"]), seed)
-        is_val = np.isin(frame["unit"].to_numpy()[ends], val_units)
-        train_w, train_y = self._augmented(windows[~is_val], y[~is_val])
-        n_val = int(is_val.sum())
-        val_data = {"x": torch.as_tensor(windows[is_val]), "y": torch.as_tensor(y[is_val])} if n_val else None
-        with seeded(seed):
-            self.module_ = _RULNet(len(self.features_), int(self.window_), int(self.hidden))
-            optimizer = torch.optim.AdamW(self.module_.parameters(), lr=float(self.learning_rate), weight_decay=1e-4)
-            loss = lambda batch: {"loss": _pinball(self.module_(batch["x"]), batch["y"])}  # noqa: E731
-            self.history_ = train_loop(
-                self.module_,
-                {"x": torch.as_tensor(train_w), "y": torch.as_tensor(train_y)},
-                step=optimizer_step(self.module_, optimizer, loss),
-                validate=lambda batch: float(loss(batch)["loss"]),
-                config=LoopConfig(epochs=int(self.epochs), batch_size=int(self.batch_size), max_minutes=self.max_minutes,
-                                  patience=None if self.fixed_epochs or not n_val else self.patience,
-                                  val_fraction=0.0),  # fmt: skip
-                generator=torch.Generator().manual_seed(seed),
-                progress=progress,
-                val_data=val_data,
-            )
-        if n_val and self.history_:
-            best = int(np.argmin([h.get("val_loss", np.inf) for h in self.history_])) + 1
-            self._say(f"kept epoch {best} of {len(self.history_)} ({self.history_[-1].get('stop_reason')})"
-                      + (": validation was best at the start; the held-out units may differ from the rest "
-                         "(try --fixed-epochs or more --val-units)" if best <= 3 else ""))  # fmt: skip
-        else:
-            self._say(f"trained {len(self.history_)} epochs ({self.history_[-1].get('stop_reason') if self.history_ else ''})")
-        self.module_.eval()
+        folds = self._choose_validation(np.unique(frame["unit"]), seed)
+        n_models = int(self.n_models)
+        point = "the mean (squared error)" if self.point == "mean" else "the median (pinball loss)"
+        self._say((f"ensemble: {n_models} nets (seeds {seed}..{seed + n_models - 1}), their quantiles averaged (--n-models)"
+                   if n_models > 1 else "one net (--n-models 1)") + f"; the RUL predicted is {point}, with 10% and 90% quantiles")
+        budget = None if self.max_minutes is None else float(self.max_minutes) / n_models
+        members, self.histories_, held_out = [], [], []
+        window_units = frame["unit"].to_numpy()[ends]
+        for k, val_units in enumerate(folds):
+            is_val = np.isin(window_units, val_units)
+            train_w, train_y = self._augmented(windows[~is_val], y[~is_val], seed + k)
+            val_data = {"x": torch.as_tensor(windows[is_val]), "y": torch.as_tensor(y[is_val])} if is_val.any() else None
+            net, history = self._train_net(train_w, train_y, val_data, seed + k, budget, progress, k)
+            members.append(net)
+            self.histories_.append(history)
+            if val_data is not None:
+                with torch.no_grad():
+                    held_out.append((net(val_data["x"]).numpy(), y[is_val]))
+        self.history_ = self.histories_[0]
+        self.module_ = _Ensemble(members).eval()
+        self._say_epochs()
+        self.band_scale_ = self._conformal(held_out)
         self.n_training_windows_ = int(len(train_w))
         return self
 
-    def _augmented(self, windows: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _train_net(self, train_w, train_y, val_data, seed: int, budget, progress, k: int):
+        """One net of the ensemble; the learning rate halves on a validation plateau (early
+        stopping) or follows a cosine to zero (a fixed epoch count)."""
+        n_models, epochs = int(self.n_models), int(self.epochs)
+        schedule = self.lr_schedule
+        if schedule == "auto":
+            schedule = "plateau" if val_data is not None and not self.fixed_epochs else "cosine"
+        with seeded(seed):
+            net = _RULNet(len(self.features_), int(self.window_), int(self.hidden))
+            optimizer = torch.optim.AdamW(net.parameters(), lr=float(self.learning_rate), weight_decay=1e-4)
+            if schedule == "plateau":
+                wait = max(3, int(self.patience or 30) // 3)
+                scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=wait)
+            elif schedule == "cosine":
+                scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+            else:
+                scheduler = None
+
+            def on_epoch(record: dict) -> None:  # the loop's per-epoch event drives the schedule
+                if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    scheduler.step(record.get("val_loss", record.get("train_loss")))
+                elif scheduler is not None:
+                    scheduler.step()
+                if progress is not None:
+                    progress({**record, "epoch": k * epochs + record["epoch"], "epochs": n_models * epochs})
+
+            loss = lambda batch: {"loss": _loss(net(batch["x"]), batch["y"], self.point)}  # noqa: E731
+            history = train_loop(
+                net,
+                {"x": torch.as_tensor(train_w), "y": torch.as_tensor(train_y)},
+                step=optimizer_step(net, optimizer, loss),
+                validate=lambda batch: float(loss(batch)["loss"]),
+                config=LoopConfig(epochs=epochs, batch_size=int(self.batch_size), max_minutes=budget,
+                                  patience=None if self.fixed_epochs or val_data is None else self.patience,
+                                  val_fraction=0.0),  # fmt: skip
+                generator=torch.Generator().manual_seed(seed),
+                progress=on_epoch,
+                val_data=val_data,
+            )
+        return net.eval(), history
+
+    def _say_epochs(self) -> None:
+        stops = sorted({h[-1].get("stop_reason", "") for h in self.histories_ if h})
+        lengths = [len(h) for h in self.histories_]
+        if all(h and "val_loss" in h[0] for h in self.histories_):
+            best = [int(np.argmin([r.get("val_loss", np.inf) for r in h])) + 1 for h in self.histories_]
+            self._say(f"kept epoch {', '.join(map(str, best))} of {', '.join(map(str, lengths))} ({', '.join(stops)})"
+                      + (": validation was best at the start; the held-out units may differ from the rest "
+                         "(try --fixed-epochs or more --val-units)" if min(best) <= 3 else ""))  # fmt: skip
+        else:
+            self._say(f"trained {', '.join(map(str, lengths))} epochs ({', '.join(stops)})")
+
+    def _conformal(self, held_out: list) -> list[float]:
+        """Split-conformal widening (or narrowing) of each side of the 10-90% band, so that on the
+        held-out units' windows (each predicted by the net that did not learn it) 10% of the
+        truths fall below the band and 10% above. Without held-out units the band is the nets'."""
+        if not self.calibrate or not held_out:
+            self._say("intervals: the nets' 10-90% quantiles, not calibrated"
+                      + (" (no held-out units)" if self.calibrate else " (calibrate=False)"))
+            return [1.0, 1.0]
+        q = np.concatenate([h[0] for h in held_out])
+        y = np.concatenate([h[1] for h in held_out])
+        eps = 1e-6
+        below = (q[:, 1] - y) / np.maximum(q[:, 1] - q[:, 0], eps)
+        above = (y - q[:, 1]) / np.maximum(q[:, 2] - q[:, 1], eps)
+        level = min(1.0, 0.9 * (1 + 1 / len(y)))
+        scale = [float(max(np.quantile(below, level), 0.0)), float(max(np.quantile(above, level), 0.0))]
+        raw = float(np.mean((y >= q[:, 0]) & (y <= q[:, 2])))
+        self._say(f"intervals: the 10-90% band's lower side scaled by {scale[0]:.2f} and upper side by {scale[1]:.2f} "
+                  f"(split conformal on {len(y)} held-out windows, where the nets' band covered {raw:.0%})")  # fmt: skip
+        return scale
+
+    def _augmented(self, windows: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         if not self.augment:
             return windows, y
         n = int(round(float(self.n_synthetic) * len(windows)))
-        rng = np.random.default_rng(resolve_seed(self.random_state))
+        rng = np.random.default_rng(seed)
         if self.augment == "jitter":
             pick = rng.integers(0, len(windows), n)
             scale = rng.normal(1.0, 0.05, (n, 1, windows.shape[2]))
@@ -378,7 +511,7 @@ class RULEstimator(BaseTask):
         if isinstance(self.augment, BaseGenerator):  # a conditional generator of one's choice, cloned
             gen = self.augment.clone()
         elif self.augment in ("gaussian", "diffusion", "vae"):
-            params = {} if self.augment == "gaussian" else {"max_minutes": self.max_minutes, "random_state": self.random_state}
+            params = {} if self.augment == "gaussian" else {"max_minutes": self.max_minutes, "random_state": seed}
             gen = build_generator({"name": self.augment, "params": params})
         else:
             raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {self.augment!r}")
@@ -389,7 +522,10 @@ class RULEstimator(BaseTask):
 
     def _model_quantiles(self, windows: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            q = self.module_(torch.as_tensor(windows)).numpy() * float(self.cap_)
+            q = self.module_(torch.as_tensor(windows)).numpy()
+        lo, hi = self.band_scale_
+        mid = q[:, 1]
+        q = np.stack([mid - lo * (mid - q[:, 0]), mid, mid + hi * (q[:, 2] - mid)], axis=1) * float(self.cap_)
         return np.clip(q, 0.0, float(self.cap_))
 
     def prior(self, elapsed: float, condition: str = "*") -> tuple[float, float, float, str]:
@@ -413,13 +549,13 @@ class RULEstimator(BaseTask):
         return 0.0, 0.0, 0.0, "older than every training unit"
 
     def predict(self, frame: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
-        """RUL at each unit's last row: unit, rul (median), lower (10%), upper (90%); with a gate
+        """RUL at each unit's last row: unit, rul (mean, or median), lower (10%), upper (90%); with a gate
         also ``basis``: "after onset: model" or "no onset yet: population prior"."""
         if not hasattr(self, "module_"):
             raise NotFittedError("RULEstimator is not fitted yet; call fit first")
         self._check_frame(frame, training=False)
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
-        x = self._normalise(frame, source)
+        x = self._inputs(frame, source)
         windows, ends = self._windows(frame, x, last_only=True)
         q = self._model_quantiles(windows)
         out = pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})
@@ -448,7 +584,7 @@ class RULEstimator(BaseTask):
     def predict_trajectory(self, frame: pd.DataFrame) -> pd.DataFrame:
         """RUL at every cycle of every unit (for plots and for checking that it decreases)."""
         frame = frame.sort_values(["unit", "cycle"], kind="stable").reset_index(drop=True)
-        windows, ends = self._windows(frame, self._normalise(frame), last_only=False)
+        windows, ends = self._windows(frame, self._inputs(frame), last_only=False)
         q = self._model_quantiles(windows)
         return pd.DataFrame({"unit": frame["unit"].to_numpy()[ends], "cycle": frame["cycle"].to_numpy()[ends],
                              "rul": q[:, 1], "lower": q[:, 0], "upper": q[:, 2]})  # fmt: skip
@@ -463,6 +599,7 @@ class RULEstimator(BaseTask):
             **{k: getattr(self, k) for k in self._STATE},
             "centres_": {k: [m.tolist(), s.tolist()] for k, (m, s) in self.centres_.items()},
             "history_": self.history_,
+            "histories_": getattr(self, "histories_", [self.history_]),
         }
         (path / "rul.json").write_text(json.dumps(state, indent=2, default=_plain))
         torch.save(self.module_.state_dict(), path / "weights.pt")
@@ -478,14 +615,24 @@ class RULEstimator(BaseTask):
                 params["augment"] = build_generator(params["augment"])
             est = cls(**params)
             for key in cls._STATE:
-                setattr(est, key, state[key])
+                # a model saved before the ensemble had no calibrated band: its band is the net's
+                setattr(est, key, state.get(key, [1.0, 1.0]) if key == "band_scale_" else state[key])
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ArtifactError(f"{path} is not a RUL model folder of this geniot version ({exc})") from None
         est.centres_ = {k: (np.asarray(m), np.asarray(s)) for k, (m, s) in state["centres_"].items()}
         est.history_ = state.get("history_", [])
+        est.histories_ = state.get("histories_", [est.history_])
+        weights = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
+        single = not any(k.startswith("members.") for k in weights)  # saved before the ensemble: one net
+        n_nets = 1 if single else len({k.split(".")[1] for k in weights if k.startswith("members.")})
         with seeded(0):
-            est.module_ = _RULNet(len(est.features_), int(est.window_), int(est.hidden))
-        est.module_.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
+            nets = [_RULNet(len(est.features_), int(est.window_), int(est.hidden)) for _ in range(n_nets)]
+        if single:
+            nets[0].load_state_dict(weights)
+            est.module_ = _Ensemble(nets)
+        else:
+            est.module_ = _Ensemble(nets)
+            est.module_.load_state_dict(weights)
         est.module_.eval()
         return est
 
