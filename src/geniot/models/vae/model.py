@@ -24,6 +24,9 @@ from geniot.nn.rng import seeded
 _CHUNK = 4096
 _DEFAULT_HIDDEN = (32, 64, 128)
 _SCORE_SEED = 0
+_CALIBRATION_SEED = 0
+_CALIBRATION_LEVELS = 1001
+_CALIBRATION_WINDOWS = 8192
 
 
 @register_generator("vae")
@@ -54,6 +57,15 @@ class TimeVAE(TorchGenerator):
         (at every step) and to z for the decoder.
     impute_iterations:
         Number K of pseudo-Gibbs iterations per imputation chain.
+    white_noise:
+        Sample ``decoder mean + white noise``, the noise being the step-to-step covariation
+        across channels that the decoder mean lacks on the training windows (see
+        ``_white_noise_factor``). Off: samples are decoder means, flat on noise-like channels.
+    calibrate_marginals:
+        Map each channel of the samples through a monotone quantile map so that its
+        distribution over all steps matches the training values' (1,001 quantiles), keeping
+        the samples' ranks, hence their temporal and cross-channel structure. It fixes what a
+        Gaussian decoder cannot draw: bounded, skewed, spiky or discrete channels.
 
     Training uses only observed entries: the reconstruction term is masked (TimeVAE's loss,
     summed squared error plus the error of per-channel time means, over observed entries);
@@ -87,6 +99,8 @@ class TimeVAE(TorchGenerator):
         kl_weight: float = 1.0,
         condition_dim: int = 8,
         impute_iterations: int = 20,
+        white_noise: bool = True,
+        calibrate_marginals: bool = True,
         epochs: int = 300,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
@@ -112,11 +126,85 @@ class TimeVAE(TorchGenerator):
         self.kl_weight = kl_weight
         self.condition_dim = condition_dim
         self.impute_iterations = impute_iterations
+        self.white_noise = white_noise
+        self.calibrate_marginals = calibrate_marginals
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, X, mask, conditions, progress) -> None:
         self.channel_mean_ = np.nanmean(X, axis=(0, 1))
         super()._fit(X, mask, conditions, progress)
+        # Both are fitted statistics of the sampler only: impute and score_samples use the
+        # decoder mean and the ELBO, unchanged.
+        self.noise_factor_ = self._white_noise_factor(X, mask, conditions) if self.white_noise else None
+        self.duplicate_of_ = self._duplicate_channels(X)
+        self.marginal_map_ = None
+        if self.calibrate_marginals:
+            self.marginal_map_ = self._marginal_map(X, conditions)
+
+    @staticmethod
+    def _duplicate_channels(X) -> np.ndarray:
+        """Per channel, the first earlier channel equal to it in every training value (-1: none).
+
+        Plants store one signal under two tags (Energy's ``rv2`` is ``rv1``). A decoder draws
+        two slightly different copies, and a classifier spots the difference at once; samples
+        copy the earlier channel instead.
+        """
+        c = X.shape[2]
+        dup = np.full(c, -1, dtype=np.int64)
+        for j in range(1, c):
+            for i in range(j):
+                if dup[i] < 0 and np.array_equal(X[..., i], X[..., j], equal_nan=True):
+                    dup[j] = i
+                    break
+        return dup
+
+    def _marginal_map(self, X, conditions) -> np.ndarray:
+        """(2, levels, c): per-channel quantiles of raw samples (row 0) and training values (row 1)."""
+        levels = np.linspace(0.0, 1.0, _CALIBRATION_LEVELS)
+        n = int(min(max(X.shape[0], 1024), _CALIBRATION_WINDOWS))
+        rng = np.random.default_rng(_CALIBRATION_SEED)
+        cond = None if conditions is None else conditions[rng.integers(0, len(conditions), n)]
+        raw = super()._sample(n, cond, _CALIBRATION_SEED)
+        synth_q = np.quantile(raw, levels, axis=(0, 1))
+        with np.errstate(all="ignore"):
+            train_q = np.nanquantile(X, levels, axis=(0, 1))
+        unseen = ~np.isfinite(train_q).all(axis=0)  # a channel never observed: left as sampled
+        train_q[:, unseen] = synth_q[:, unseen]
+        return np.stack([synth_q, train_q])
+
+    def _white_noise_factor(self, X, mask, conditions) -> np.ndarray:
+        """Factor ``L`` (c x c, ``L @ L.T = S``) of the step-to-step noise the decoder mean lacks.
+
+        A decoder mean has no white noise: on channels that are noise (Energy's ``rv1`` and
+        ``rv2``, one random series stored twice) it is flat, and a classifier tells every
+        sampled window from a real one. ``S`` restores the real step-to-step covariation:
+        ``E[dx dx'] = E[dmu dmu'] + 2 S``, with ``mu`` the reconstruction of the training windows
+        at the posterior mean and ``d`` the difference of consecutive observed steps; its
+        negative eigenvalues (channels the decoder already varies enough) are set to 0. Across
+        channels, not per channel: noise that two channels share must stay shared.
+        """
+        data = self._to_tensors(X, mask, conditions)
+        x, m = data["x"].double(), data["mask"].double()
+        c = x.shape[2]
+        if x.shape[1] < 2:
+            return np.zeros((c, c))
+        net = self.module_
+        gap = torch.zeros(c, c, dtype=torch.float64)
+        pairs = torch.zeros(c, c, dtype=torch.float64)
+        with torch.no_grad():
+            for s in range(0, x.shape[0], _CHUNK):
+                xs, ms = x[s : s + _CHUNK], m[s : s + _CHUNK]
+                cs = None if data.get("cond") is None else data["cond"][s : s + _CHUNK]
+                emb = net.embed(cs, xs.shape[0])
+                mu = net.decode(net.encode(xs.float(), emb)[0], emb).double()
+                pm = ms[:, 1:] * ms[:, :-1]
+                dx = (xs[:, 1:] - xs[:, :-1]) * pm
+                dmu = (mu[:, 1:] - mu[:, :-1]) * pm
+                gap += torch.einsum("btc,btd->cd", dx, dx) - torch.einsum("btc,btd->cd", dmu, dmu)
+                pairs += torch.einsum("btc,btd->cd", pm, pm)
+        cov = (gap / (2.0 * pairs.clamp_min(1.0))).numpy()
+        vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
+        return vecs * np.sqrt(np.clip(vals, 0.0, None))
 
     def _build_module(self, n_steps: int, n_channels: int, n_conditions: int) -> TimeVAENetwork:
         return TimeVAENetwork(
@@ -149,10 +237,26 @@ class TimeVAE(TorchGenerator):
         loss = (w * rec + float(self.kl_weight) * kl).mean()
         return {"loss": loss, "reconstruction": rec.mean(), "kl": kl.mean()}
 
+    def _sample(self, n, conditions, random_state):
+        out = super()._sample(n, conditions, random_state)
+        qmap = getattr(self, "marginal_map_", None)
+        if qmap is not None:  # None: switched off, or DP training (the map reads the data)
+            for c in range(out.shape[2]):
+                out[..., c] = np.interp(out[..., c], qmap[0, :, c], qmap[1, :, c])
+        dup = getattr(self, "duplicate_of_", None)
+        if dup is not None:
+            for j in np.flatnonzero(dup >= 0):
+                out[..., j] = out[..., dup[j]]
+        return out
+
     def _sample_scaled(self, n: int, cond: torch.Tensor | None) -> torch.Tensor:
         net = self.module_
         z = torch.randn(n, net.latent_dim)
-        return net.decode(z, net.embed(cond, n))
+        mean = net.decode(z, net.embed(cond, n))
+        factor = getattr(self, "noise_factor_", None)
+        if factor is None:  # trained without it (DP training: it would be read from the data)
+            return mean
+        return mean + torch.randn_like(mean) @ torch.as_tensor(factor, dtype=mean.dtype).T
 
     # ------------------------------------------------------------------ imputation
     def _impute(self, X, mask, n_draws, random_state, conditions=None):
@@ -210,8 +314,14 @@ class TimeVAE(TorchGenerator):
     def _get_state(self):
         state, arrays = super()._get_state()
         arrays["channel_mean_"] = self.channel_mean_
+        for name in ("noise_factor_", "marginal_map_", "duplicate_of_"):
+            if getattr(self, name, None) is not None:
+                arrays[name] = getattr(self, name)
         return state, arrays
 
     def _set_state(self, state, arrays, weights) -> None:
         self.channel_mean_ = arrays["channel_mean_"]
+        self.noise_factor_ = arrays.get("noise_factor_")
+        self.marginal_map_ = arrays.get("marginal_map_")
+        self.duplicate_of_ = arrays.get("duplicate_of_")
         super()._set_state(state, arrays, weights)
