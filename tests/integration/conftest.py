@@ -213,3 +213,17 @@ def stock_broker(tmp_path):
     b.start()
     yield b
     b.stop()
+
+
+@pytest.fixture()
+def rsyslog(tmp_path):
+    """A real rsyslogd receiving on loopback (tests/siem/rsyslog_receiver.py)."""
+    from siem.rsyslog_receiver import Rsyslog, find_rsyslogd
+
+    exe = find_rsyslogd()
+    if exe is None:
+        pytest.skip("rsyslogd is not installed (.ci/run installs Debian's rsyslog package)")
+    receiver = Rsyslog(exe, tmp_path)
+    receiver.start()
+    yield receiver
+    receiver.stop()

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from siem.rsyslog_receiver import Rsyslog, find_rsyslogd
 from siem.siem_reader import parse_cef, parse_sd
 from typer.testing import CliRunner
 
@@ -115,17 +114,6 @@ def stream(tmp_path_factory):
     det = SecurityDetector(window_s=600.0 / SPEEDUP, min_silence_s=5400.0 / SPEEDUP).fit(messages_from_frame(normal)[0])
     det.save(folder / "detector")
     return folder
-
-
-@pytest.fixture()
-def rsyslog(tmp_path):
-    exe = find_rsyslogd()
-    if exe is None:
-        pytest.skip("rsyslogd is not installed (.ci/run installs Debian's rsyslog package)")
-    receiver = Rsyslog(exe, tmp_path)
-    receiver.start()
-    yield receiver
-    receiver.stop()
 
 
 def _settings(home: Path, port: int, **more) -> Settings:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from siem.rsyslog_receiver import Rsyslog, find_rsyslogd
 from siem.siem_reader import parse_cef, parse_sd
 from typer.testing import CliRunner
 
@@ -33,17 +32,6 @@ from geniot.siem import (
 
 pytestmark = pytest.mark.integration
 HOSTILE = 'a|b \\ c=d "q" ]x[ \n line2 \r\n tab\t bell\x07 Öl 温度 CEF:0|evil|'
-
-
-@pytest.fixture()
-def rsyslog(tmp_path):
-    exe = find_rsyslogd()
-    if exe is None:
-        pytest.skip("rsyslogd is not installed (.ci/run installs Debian's rsyslog package)")
-    receiver = Rsyslog(exe, tmp_path)
-    receiver.start()
-    yield receiver
-    receiver.stop()
 
 
 def _hostile_events(n: int = 150) -> list[dict]:
