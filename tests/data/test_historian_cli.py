@@ -151,3 +151,15 @@ def test_simulate_into_a_store(tmp_path):
     assert result.exit_code == 0, result.output
     with SensorStore(store, read_only=True) as st:
         assert len(st.assets()) == 2 and st.count() > 0
+
+
+def test_synthesize_writes_the_training_layout_and_says_times_as_written(fitted, tmp_path):
+    hist, art, _ = fitted
+    out = tmp_path / "synth.csv"
+    result = run("synthesize", art, "--duration", "2h", "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = rows(out)
+    assert lines[0] == "Zeitstempel;Temp [°C];Druck (bar);Leistung [kW];flow_m3h" and len(lines) == 1 + 120
+    first = lines[1].split(";")
+    assert first[0].endswith("+01:00") and "," in first[1]  # the offset and decimal comma as written
+    assert f"from {first[0]}" in result.output.replace("\n", "")  # the message speaks the file's time too

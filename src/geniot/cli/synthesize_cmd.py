@@ -22,6 +22,7 @@ from geniot.cli.mqtt_publish import (
 from geniot.cli.progress import console, user_errors
 from geniot.core.exceptions import DataError
 from geniot.core.record import channel_names
+from geniot.data.formats import format_times
 from geniot.data.io import write_frame
 from geniot.models.loading import load_generator
 from geniot.workflows.synthesis import (
@@ -98,8 +99,9 @@ def synthesize(
         for note in result.notes:
             console.print(note)
         n = len(result.timestamps)
+        file_layout, why = training_file_layout(model) if out is not None else (None, None)
         what = (
-            f"{n} steps every {result.interval_s:g} s from {pd.Timestamp(result.timestamps[0])} for "
+            f"{n} steps every {result.interval_s:g} s from {_shown_time(result.timestamps[0], file_layout)} for "
             f"{len(result.values)} asset(s); {len(result.seams)} stretches joined by continuation with {model.registry_name}"
         )
         if target is not None:
@@ -110,7 +112,6 @@ def synthesize(
             layout = dict(record.layout)
             if layout.get("error"):
                 console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
-            file_layout, why = training_file_layout(model)
             if why:
                 console.print(f"[yellow]{why}[/yellow]")
             frame = write_synthesis(result, out, layout, file_layout)
@@ -119,3 +120,10 @@ def synthesize(
             write_frame(result.labels, labels)
             console.print(f"wrote {labels} (labels)")
 
+
+def _shown_time(ts, file_layout) -> str:
+    """A time as the training file writes it (its zone and offset), else as geniot holds it."""
+    fmt = getattr(file_layout, "time", None)
+    if fmt is not None and fmt.zone not in (None, "pending"):
+        return str(format_times(pd.Series([pd.Timestamp(ts)]), fmt).iloc[0])
+    return str(pd.Timestamp(ts))
