@@ -269,6 +269,8 @@ def test_events_keep_their_kind_and_old_callers_store_process_events(tmp_path):
         store.upsert_event({**base, "id": "P-1@b/replay", "kind": "integrity", "attack": "replay",
                             "reason": "a repeat of 2026-01-04 10:00", "source": "plant/pumps/P-1|gw-1"})  # fmt: skip
         events = store.events("P-1").set_index("id")
+        assert store.events("P-1", kinds=("integrity", "traffic"))["id"].tolist() == ["P-1@b/replay"]
+        assert store.events(kinds=("process",))["id"].tolist() == ["P-1@a"]
     assert events.loc["P-1@a", "kind"] == "process" and pd.isna(events.loc["P-1@a", "attack"])
     assert events.loc["P-1@b/replay", "kind"] == "integrity" and events.loc["P-1@b/replay", "attack"] == "replay"
     assert events.loc["P-1@b/replay", "source"] == "plant/pumps/P-1|gw-1"

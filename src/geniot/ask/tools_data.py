@@ -14,6 +14,8 @@ from geniot.ask.plant import PlantView
 from geniot.ask.timewords import TimeRange
 from geniot.ask.vocabulary import STATISTIC_NAMES
 
+#: the anomaly tools answer about process events (security events share the table and are not anomalies of the machine)
+PROCESS = ("process",)
 _AGG = {"mean": np.mean, "max": np.max, "min": np.min, "std": lambda v: np.std(v, ddof=1), "median": np.median}
 
 
@@ -76,7 +78,7 @@ def stats(plant: PlantView, *, assets: list[str] | None, signal: str, statistic:
 
 def _event_rows(plant: PlantView, assets: list[str] | None, rng: TimeRange | None) -> pd.DataFrame:
     start, end = _bounds(rng)
-    frames = [plant.store.events(a, start=start, end=end, limit=10_000) for a in (assets or [None])]
+    frames = [plant.store.events(a, start=start, end=end, limit=10_000, kinds=PROCESS) for a in (assets or [None])]
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["asset", "start_ts", "end_ts", "top_sensors"])
 
@@ -163,7 +165,7 @@ def summary(plant: PlantView, *, assets: list[str] | None, signal: str | None, r
             scale = float(col.std()) or 1.0
             trends[s] = {"min": float(col.min()), "mean": float(col.mean()), "max": float(col.max()),
                          "change": last - first, "change_in_sd": (last - first) / scale}  # fmt: skip
-        n_events = int(len(plant.store.events(asset, start=start, end=end, limit=10_000))) if has_events else None
+        n_events = int(len(plant.store.events(asset, start=start, end=end, limit=10_000, kinds=PROCESS))) if has_events else None
         values[asset] = {"readings": int(len(long)), "gaps": n_gaps, "longest_gap_minutes": longest, "anomaly_events": n_events, "signals": trends}
         moving = sorted(((s, t) for s, t in trends.items() if abs(t["change_in_sd"]) >= 1.0), key=lambda kv: -abs(kv[1]["change_in_sd"]))
         parts = [say(lang, f"{len(long):,} readings", f"{len(long):,} Messwerte")]
@@ -202,6 +204,6 @@ def _summary_figure(plant: PlantView, asset: str, signal: str | None, rng: TimeR
                        "y": [None if v != v else round(float(v), 3) for v in z]})  # fmt: skip
     shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": pd.Timestamp(e.start_ts).isoformat(), "x1": pd.Timestamp(e.end_ts).isoformat(),
                "y0": 0, "y1": 1, "fillcolor": "red", "opacity": 0.15, "line": {"width": 0}}
-              for e in plant.store.events(asset, start=start, end=end, limit=200).itertuples()]  # fmt: skip
+              for e in plant.store.events(asset, start=start, end=end, limit=200, kinds=PROCESS).itertuples()]  # fmt: skip
     title = say(lang, f"{asset}: hourly means in standard units (red: anomaly events)", f"{asset}: Stundenmittel, standardisiert (rot: Anomalien)")
     return {"data": traces, "layout": {"title": {"text": title}, "shapes": shapes}}

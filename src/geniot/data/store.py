@@ -333,9 +333,18 @@ class SensorStore:
             listener(event)
 
     @_locked
-    def events(self, asset: str | None = None, *, start=None, end=None, limit: int = 500) -> pd.DataFrame:
-        """Anomaly events overlapping ``[start, end)``, newest first."""
+    def events(
+        self, asset: str | None = None, *, start=None, end=None, limit: int = 500, kinds: tuple[str, ...] | None = None
+    ) -> pd.DataFrame:
+        """Events overlapping ``[start, end)``, newest first; ``kinds`` keeps only those kinds
+        (process, integrity, traffic; a store before schema 3 holds process events only)."""
         where, params = self._filters(asset=asset, start=start, end=end, signals=None, first="start_ts", last="end_ts")
+        if kinds is not None:
+            if self.schema_version >= 3:
+                where = f"{where} {'AND' if where else 'WHERE'} list_contains(?, coalesce(kind, 'process'))"
+                params.append([str(k) for k in kinds])
+            elif "process" not in kinds:
+                limit = 0
         return self._con.execute(
             f"SELECT * FROM events {where} ORDER BY start_ts DESC LIMIT ?", [*params, int(limit)]
         ).df()

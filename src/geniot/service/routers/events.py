@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query
 
 from geniot.service.deps import allow_read, get_service
@@ -12,6 +11,7 @@ from geniot.service.routers._common import clean, frame_records, iso_list, name_
 from geniot.service.state import PlantService
 
 router = APIRouter(tags=["events"])
+SECURITY_KINDS = ("integrity", "traffic")  # what security detection stores
 
 
 @router.get("/api/events", dependencies=[Depends(allow_read)])
@@ -26,11 +26,8 @@ def events(
     """Stored events, newest first; ``kind`` is process (live scoring) or integrity | traffic
     (security detection, with attack type, reason and source)."""
     asset = name_param(asset, "asset")
-    frame = service.store.events(asset, start=parse_time(since, "since"), limit=limit if kind is None else 10_000)
-    if kind is not None:
-        kinds = frame["kind"].fillna("process") if "kind" in frame.columns else pd.Series("process", index=frame.index)
-        frame = frame[kinds.isin(("integrity", "traffic") if kind == "security" else (kind,))].head(limit)
-    return frame_records(frame)
+    kinds = None if kind is None else SECURITY_KINDS if kind == "security" else (kind,)
+    return frame_records(service.store.events(asset, start=parse_time(since, "since"), limit=limit, kinds=kinds))
 
 
 @router.get("/api/assets/{asset}/live", dependencies=[Depends(allow_read)])
