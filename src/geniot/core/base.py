@@ -132,8 +132,11 @@ class BaseGenerator:
             raise TypeError(f"record must be a TrainingRecord, got {type(record).__name__}")
         mask = check_mask(mask, X)
         if not mask.any(axis=(0, 1)).all():
-            empty = [int(i) for i in np.flatnonzero(~mask.any(axis=(0, 1)))]
-            raise DataError(f"channel(s) {empty} have no observed value at all")
+            empty = [names[i] if names else int(i) for i in np.flatnonzero(~mask.any(axis=(0, 1)))]
+            raise DataError(
+                f"channel(s) {empty} have no observed value at all in the training windows: "
+                "drop the column, or train on a stretch where it reads"
+            )
         cond = None
         if conditions is not None:
             self._require("conditional", "fit with conditions")

@@ -219,7 +219,7 @@ class TimeFormat:
 
     ``kind``: ``"iso"`` (``pattern`` is the strftime of the wall time, offsets appended in
     ``offset_style``), ``"pattern"`` (a strftime such as ``%d.%m.%Y %H:%M``), ``"excel"`` (serial
-    day numbers) or ``"native"`` (already typed, e.g. Parquet). ``zone`` is None for naive times,
+    day numbers), ``"epoch"`` (Unix epoch numbers, ``pattern`` the unit: s, ms, us or ns) or ``"native"`` (already typed, e.g. Parquet). ``zone`` is None for naive times,
     a fixed offset such as ``"+01:00"``, or a zone name found to match every offset in the file.
     """
 
@@ -231,6 +231,8 @@ class TimeFormat:
     note: str | None = None
 
     def describe(self) -> str:
+        if self.kind == "epoch":
+            return epoch_text(self.pattern)
         shown = {"iso": "ISO 8601", "excel": "Excel serial day numbers", "native": "typed timestamps"}.get(
             self.kind, f"'{self.pattern}'"
         )
@@ -396,6 +398,45 @@ def excel_times(values: np.ndarray) -> np.ndarray | None:
     return (EXCEL_ORIGIN.to_datetime64() + ns.astype("int64").astype("timedelta64[ns]")).astype("datetime64[ns]")
 
 
+# Unix epoch times by magnitude: seconds, milliseconds, microseconds, nanoseconds since 1970 (UTC),
+# each accepted for 1973..2099 only, so a counter or a duration is never read as a date.
+EPOCH_UNITS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_EPOCH_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+_EPOCH_RANGE_S = (1e8, 4.1e9)
+
+
+def epoch_times(values: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """Unix epoch numbers as naive-UTC datetime64[ns] and their unit, or None when no unit puts
+    every number between 1973 and 2099."""
+    ok = values[~np.isnan(values)]
+    if ok.size == 0:
+        return None
+    for unit, ns_per in EPOCH_UNITS.items():
+        lo, hi = (b * 10**9 / ns_per for b in _EPOCH_RANGE_S)
+        if ok.min() >= lo and ok.max() <= hi:
+            times = np.full(values.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+            finite = ~np.isnan(values)
+            v = values[finite]
+            whole = np.floor(v)
+            ns = whole.astype("int64") * ns_per + np.round((v - whole) * ns_per).astype("int64")
+            if ns_per >= 10**6:  # float64 holds seconds near 2026 to ~0.2 us: keep microseconds
+                ns = np.round(ns / 1000).astype("int64") * 1000
+            times[finite] = ns.astype("datetime64[ns]")
+            return times, unit
+    return None
+
+
+def epoch_text(unit: str) -> str:
+    return f"Unix epoch {_EPOCH_NAMES[unit]} (UTC)"
+
+
+def _epoch_number(ns: int, per: int) -> str:
+    whole, rest = divmod(int(ns), per)  # integers: no float rounding in what is written
+    if not rest:
+        return str(whole)
+    return f"{whole}." + f"{rest:0{len(str(per)) - 1}d}".rstrip("0")
+
+
 def format_times(times: pd.Series, fmt: TimeFormat | None) -> pd.Series:
     """Naive-UTC timestamps as text (or typed values for ``native``) in ``fmt``."""
     times = pd.to_datetime(times)
@@ -406,6 +447,9 @@ def format_times(times: pd.Series, fmt: TimeFormat | None) -> pd.Series:
     if fmt.kind == "excel":
         days = (times - EXCEL_ORIGIN) / pd.Timedelta(days=1)
         return days.map(lambda d: "" if pd.isna(d) else f"{d:.10f}".rstrip("0").rstrip("."))
+    if fmt.kind == "epoch":  # whole numbers stay whole; finer times keep their fraction
+        per = EPOCH_UNITS[fmt.pattern]
+        return times.map(lambda t: "" if pd.isna(t) else _epoch_number(t.value, per))
     local = times if fmt.zone is None else times.dt.tz_localize("UTC").dt.tz_convert(_zone(fmt.zone))
     text = local.dt.strftime(fmt.pattern.replace(".%f", ""))
     digits = fmt.fraction_digits

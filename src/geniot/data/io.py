@@ -571,14 +571,20 @@ def _parse_times(col: pd.Series, *, name: str, source: str | None) -> _Times:
 
 
 def _excel_or_refuse(values: np.ndarray, *, name: str, source: str | None) -> tuple[np.ndarray, TimeFormat]:
+    """Numbers in the time column: Excel serial days, or Unix epoch times, or an error."""
     times = formats.excel_times(values)
-    if times is None:
-        raise DataError(
-            "holds numbers, not timestamps; write dates such as 2024-01-31 12:00:00",
-            file=source,
-            column=name,
-        )
-    return times, TimeFormat("excel", note="times are Excel serial day numbers (days since 1899-12-30)")
+    if times is not None:
+        return times, TimeFormat("excel", note="times are Excel serial day numbers (days since 1899-12-30)")
+    epoch = formats.epoch_times(values)
+    if epoch is not None:
+        times, unit = epoch
+        return times, TimeFormat("epoch", unit, note=f"times are {formats.epoch_text(unit)}; output writes them the same way")
+    raise DataError(
+        "holds numbers, not timestamps: neither Excel serial days nor Unix epoch times (seconds to nanoseconds "
+        "since 1970, 1973-2099); write dates such as 2024-01-31 12:00:00",
+        file=source,
+        column=name,
+    )
 
 
 def _parse_time_text(col: pd.Series, *, name: str, source: str | None) -> tuple[np.ndarray, TimeFormat, np.ndarray]:

@@ -28,6 +28,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import sys
 import threading
 from collections import deque
@@ -209,9 +210,20 @@ def _csv_rows(path: Path, channels: list[str]):
         missing = [c for c in channels if c not in (reader.fieldnames or [])]
         if missing:
             raise SystemExit(f"{path}: missing column(s) {missing}")
-        for row in reader:
-            values = {c: (float(row[c]) if row[c] not in ("", None) else math.nan) for c in channels}
+        for n, row in enumerate(reader, start=2):  # row 1 is the header
+            values = {c: _number(row[c], f"{path}: row {n}, column {c!r}") for c in channels}
             yield row.get("asset", "edge"), row.get("timestamp") or row.get("ts"), values
+
+
+def _number(cell: str | None, where: str) -> float:
+    """A CSV cell as a float; empty is missing, and so is text, said on stderr (not a crash)."""
+    if cell in ("", None):
+        return math.nan
+    try:
+        return float(cell)
+    except ValueError:
+        print(json.dumps({"error": f"{where}: not a number ({cell!r}); read as missing"}), file=sys.stderr)
+        return math.nan
 
 
 def _target(url: str, args):
@@ -275,6 +287,14 @@ def _publisher(target):
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except BrokenPipeError:  # `geniot-edge ... | head`: the reader left; exit quietly, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="geniot-edge", description="Score readings with an exported geniot model (no torch).")
     ap.add_argument("model", type=Path, help="folder written by `geniot export`")
     ap.add_argument("--input", default="-", help="'-' (JSON lines on stdin), a wide CSV file, or mqtt[s]://[user@]host:port/topic")
