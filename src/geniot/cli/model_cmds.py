@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 
 from geniot.cli.progress import console, training_progress, user_errors
+from geniot.core.exceptions import GeniotError
 from geniot.core.record import channel_names
 from geniot.models.loading import load_generator
 from geniot.models.registry import generator_class, generator_names
 from geniot.tasks import AnomalyDetector
 from geniot.workflows.datasets import windows_from_file
+from geniot.workflows.model_selection import AUTO_CANDIDATES, choose_generator
 from geniot.workflows.training import build_model, parse_params, train_and_save
 from geniot.workflows.windows_io import training_layout, write_windows
 
 
 def fit(
     data: Path = typer.Argument(..., help="CSV or Parquet file, wide or long layout"),
-    model: str = typer.Option("diffusion", "--model", help="generator name (see `geniot models`)"),
+    model: str = typer.Option(
+        "diffusion", "--model", help="generator name (see `geniot models`), or auto: train the candidates, keep the one whose "
+        "samples pass best for held-out real windows (and do not copy), and say why"
+    ),
+    candidates: str | None = typer.Option(
+        None, "--candidates", help=f"with --model auto: comma-separated models to try (default: {','.join(AUTO_CANDIDATES)})"
+    ),
     window: int = typer.Option(24, "--window", help="steps per window"),
     out: Path = typer.Option(..., "--out", help="artifact folder to write"),
     stride: int = typer.Option(1, "--stride", help="steps between window starts"),
@@ -52,6 +62,12 @@ def fit(
         windows = windows_from_file(
             data, window, stride=stride, asset=asset, train_rows=train_rows, labels=labels, calendar=calendar
         )
+        choice = None
+        if model == "auto":
+            choice, max_minutes = _choose(windows, candidates, params=params, epsilon=epsilon, max_minutes=max_minutes, seed=seed)
+            model = choice.chosen
+        elif candidates:
+            raise GeniotError("--candidates goes with --model auto")
         generator = build_model(
             model, params=parse_params(params), max_minutes=max_minutes or None, seed=seed,
             epsilon=epsilon, delta=delta,
@@ -87,7 +103,40 @@ def fit(
         privacy = getattr(generator, "privacy_", None)
         if privacy is not None:
             console.print(privacy_summary(privacy, stride=stride, window=window))
+        if choice is not None:
+            choice.save(out)
         console.print(f"saved {out}")
+
+
+def _choose(windows, candidates: str | None, *, params, epsilon, max_minutes: float, seed: int):
+    """--model auto: the held-out choice (printed), and the budget left for the chosen model's fit."""
+    if params or epsilon is not None:
+        raise GeniotError("--params and --epsilon belong to one model: name it with --model instead of auto")
+    names = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else list(AUTO_CANDIDATES)
+    started = time.monotonic()
+    selection = 0.6 * max_minutes if max_minutes else None
+    console.print(
+        f"choosing a model: {', '.join(names)} each train on 80% of the windows (blocks across the span)"
+        + (f" within {selection / len(names):.1f} min" if selection else "")
+        + "; their samples are judged against the held-out 20%"
+    )
+    stack = ExitStack()
+
+    def on_candidate(name: str, minutes: float | None):
+        stack.close()  # the previous candidate's bar
+        return stack.enter_context(training_progress(f"auto: {name}", None, budget_minutes=minutes))
+
+    with stack:
+        choice = choose_generator(windows, candidates=names, budget_minutes=selection, seed=seed, on_candidate=on_candidate)
+    for line in choice.lines():
+        console.print(line)
+    if not max_minutes:
+        return choice, max_minutes
+    left = max_minutes - (time.monotonic() - started) / 60.0
+    floor = 0.25 * max_minutes
+    if left < floor:
+        console.print(f"[yellow]the choice took longer than planned: {choice.chosen} still gets {floor:.1f} min[/yellow]")
+    return choice, max(left, floor)
 
 
 def privacy_summary(privacy: dict, *, stride: int, window: int) -> str:
