@@ -19,7 +19,7 @@ from geniot.ask.router import OUT_OF_SCOPE, IntentRouter
 from geniot.ask.shifts import parse_shifts
 from geniot.ask.slots import Slots, parser_for
 from geniot.ask.toolbox import TOOLS
-from geniot.ask.vocabulary import STATISTIC_NAMES
+from geniot.ask.vocabulary import statistic_name
 from geniot.core.exceptions import GeniotError
 
 _GERMAN = re.compile(
@@ -145,7 +145,7 @@ class PlantAssistant:
         if intent in ("stats", "summary", "impute", "forecast"):
             parts.append(say(lang, "signal: ", "Signal: ") + (slots.signal or say(lang, "all", "alle")))
         if intent == "stats":
-            parts.append(say(lang, "statistic: ", "Statistik: ") + STATISTIC_NAMES[lang][slots.statistic])
+            parts.append(say(lang, "statistic: ", "Statistik: ") + statistic_name(slots.statistic, lang))
         if intent in _RANGE_INTENTS:
             rng = slots.range
             if rng is None:

@@ -40,8 +40,8 @@ INTENTS: dict[str, dict] = {
     },
     "stats": {
         # every statistic word of the vocabulary gives a statistics question away
-        "cues": [*(w.rstrip("*") + (r"\w*" if w.endswith("*") else r"\b") for ws in STATISTIC_WORDS.values() for w in ws), r"average", r"mean", r"max\w*", r"min\w*", r"highest", r"lowest", r"peak", r"median", r"standard deviation", r"how (?:high|low|hot|warm|fast)", r"durchschnitt\w*", r"mittel\w*", r"höchste\w*", r"niedrigste\w*", r"standardabweichung", r"wie (?:hoch|warm|heiß|niedrig|schnell)"],
-        "description": "A statistic (mean, max, min, std, median) of one signal over a time range.",
+        "cues": [*(w.rstrip("*") + (r"\w*" if w.endswith("*") else r"\b") for ws in STATISTIC_WORDS.values() for w in ws), r"average", r"mean", r"max\w*", r"min\w*", r"highest", r"lowest", r"peak", r"median", r"standard deviation", r"how (?:high|low|hot|warm|fast)", r"durchschnitt\w*", r"mittel\w*", r"höchste\w*", r"niedrigste\w*", r"standardabweichung", r"wie (?:hoch|warm|heiß|niedrig|schnell)", r"percentile\w*", r"perzentil\w*", r"quantil\w*", r"quartil\w*", r"(?<![\w-])p\d{1,2}(?![\w-])"],
+        "description": "A statistic (mean, max, min, std, median, a percentile) of one signal over a time range.",
         "examples": [
             "What was the average bearing temperature of P-3 this week?",
             "Maximum vibration of pump 1 yesterday",

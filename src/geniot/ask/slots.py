@@ -21,9 +21,12 @@ from geniot.ask.vocabulary import (
     ASSET_NOUNS,
     DEFAULT_CONTROL,
     LOWER_WORDS,
+    PERCENTILE_PATTERNS,
+    QUARTILE_WORDS,
     SIGNAL_WORDS,
     STATISTIC_HINTS,
     STATISTIC_WORDS,
+    percentile_statistic,
 )
 
 _NUMBER_LIST = r"\d+(?:\s*(?:,|and|und|&|or|oder|/)\s*\d+)*"
@@ -217,7 +220,15 @@ class SlotParser:
 
     @staticmethod
     def parse_statistic(question: str) -> str | None:
+        return SlotParser._statistic_with_span(question)[0]
+
+    @staticmethod
+    def _statistic_with_span(question: str) -> tuple[str | None, list[tuple[int, int]]]:
+        """The statistic, and where a percentile was read (so that "95th" is not read as a date)."""
         q = question.lower()
+        found = _percentile(q)
+        if found is not None:
+            return found
         for table in (STATISTIC_WORDS, STATISTIC_HINTS):
             best: tuple[int, str] | None = None
             for stat, words in table.items():
@@ -226,8 +237,8 @@ class SlotParser:
                     if m and (best is None or m.start() < best[0]):
                         best = (m.start(), stat)
             if best is not None:
-                return best[1]
-        return None
+                return best[1], []
+        return None, []
 
     def parse_change(self, question: str) -> dict | None:
         """``{"control", "percent"}`` or ``{"control", "value"}`` for a what-if."""
@@ -269,7 +280,10 @@ class SlotParser:
         if intent in (None, "stats", "summary", "impute", "forecast"):
             slots.signal, slots.ambiguous_signal = signal, ambiguous
         if intent in (None, "stats"):
-            slots.statistic = self.parse_statistic(question) or ("mean" if intent == "stats" else None)
+            no_assets = "".join(" " if any(a <= i < b for a, b in read) else ch for i, ch in enumerate(question))
+            slots.statistic, spans = self._statistic_with_span(no_assets)  # asset names (P1) are no percentile
+            slots.statistic = slots.statistic or ("mean" if intent == "stats" else None)
+            read += spans
         if intent in (None, "anomalies", "stats", "summary", "impute"):
             # Asset names are not times: "P-2 jan 8" is the 8th, not the 2nd (offsets kept).
             masked = "".join(" " if any(a <= i < b for a, b in read) else ch for i, ch in enumerate(question))
@@ -291,6 +305,20 @@ class SlotParser:
         slots.unread = unread_words(question, read, known_names=self._known_names, signal_words=signal_spans,
                                      time_words=time_spans, connectives=intent in (None, *_RANGE_INTENTS))  # fmt: skip
         return slots
+
+
+def _percentile(q: str) -> tuple[str, list[tuple[int, int]]] | None:
+    """A percentile or quartile named in lower-case ``q``: ("p95", [span]), or None."""
+    for pattern in PERCENTILE_PATTERNS:
+        m = re.search(pattern, q)
+        if m and 0 < float(m.group(1).replace(",", ".")) < 100:
+            return percentile_statistic(float(m.group(1).replace(",", "."))), [(m.start(), m.end())]
+    for value, words in QUARTILE_WORDS.items():
+        for word in words:
+            m = re.search(_word(word), q)
+            if m:
+                return percentile_statistic(value), [(m.start(), m.end())]
+    return None
 
 
 _CACHE: dict[tuple, SlotParser] = {}

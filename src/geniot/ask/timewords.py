@@ -643,7 +643,7 @@ def read_time(question: str, now: datetime, shifts: str | dict | None = None) ->
         return reading
     start = min(s for s, _ in reading.spans)
     end = max(e for _, e in reading.spans)
-    reading.range = TimeRange(lo, hi, question[start:end].strip())
+    reading.range = TimeRange(lo, hi, " ".join(question[start:end].split()))
     return reading
 
 

@@ -35,9 +35,9 @@ TOOLS: dict[str, Tool] = {
     for t in (
         Tool("list_anomalies", "anomalies", "Anomaly events per asset in a time range, with the sensors that were off.",
              tools_data.anomalies, _schema(assets=_ASSETS, range=_RANGE)),
-        Tool("signal_statistic", "stats", "A statistic (mean, max, min, std, median) of one signal per asset over a time range.",
+        Tool("signal_statistic", "stats", "A statistic (mean, max, min, std, median, or a percentile such as p95) of one signal per asset over a time range.",
              tools_data.stats, _schema(("signal", "statistic"), assets=_ASSETS, signal=_SIGNAL,
-                                       statistic={"type": "string", "enum": ["mean", "max", "min", "std", "median"]}, range=_RANGE)),
+                                       statistic={"type": "string", "pattern": r"^(mean|max|min|std|median|p\d{1,2}(\.\d+)?)$"}, range=_RANGE)),
         Tool("summarize", "summary", "A short summary of the data: readings, outages, anomaly events, trends.",
              tools_data.summary, _schema(assets=_ASSETS, signal=_SIGNAL, range=_RANGE)),
         Tool("fill_gaps", "impute", "Fill missing readings with each asset's generative model; writes a CSV with 90% intervals.",

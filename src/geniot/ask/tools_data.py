@@ -12,11 +12,16 @@ import pandas as pd
 from geniot.ask.answer import ToolResult, fmt_number, fmt_range, fmt_time, say
 from geniot.ask.plant import PlantView
 from geniot.ask.timewords import TimeRange
-from geniot.ask.vocabulary import STATISTIC_NAMES
+from geniot.ask.vocabulary import percentile_of, statistic_name
 
 #: the anomaly tools answer about process events (security events share the table and are not anomalies of the machine)
 PROCESS = ("process",)
 _AGG = {"mean": np.mean, "max": np.max, "min": np.min, "std": lambda v: np.std(v, ddof=1), "median": np.median}
+
+
+def _aggregate(statistic: str, values: np.ndarray) -> float:
+    q = percentile_of(statistic)
+    return float(np.percentile(values, q) if q is not None else _AGG[statistic](values))
 
 
 def _bounds(rng: TimeRange | None):
@@ -56,12 +61,12 @@ def stats(plant: PlantView, *, assets: list[str] | None, signal: str, statistic:
             continue
         readings = plant.readings(asset, signal, start, end).dropna()
         counts[asset] = int(len(readings))
-        per_asset[asset] = float(_AGG[statistic](readings.to_numpy())) if len(readings) > 1 or statistic != "std" and len(readings) else None
+        per_asset[asset] = _aggregate(statistic, readings.to_numpy()) if len(readings) > 1 or statistic != "std" and len(readings) else None
         if len(readings):
             hourly = readings.resample("10min").mean()
             traces.append({"type": "scatter", "mode": "lines", "name": asset, "x": [t.isoformat() for t in hourly.index],
                            "y": [None if v != v else float(v) for v in hourly.to_numpy()]})  # fmt: skip
-    name = STATISTIC_NAMES[lang][statistic]
+    name = statistic_name(statistic, lang)
     unit = plant.unit(signal)
     found = {a: v for a, v in per_asset.items() if v is not None}
     if not found:

@@ -51,6 +51,46 @@ STATISTIC_NAMES = {
     "de": {"mean": "Durchschnitt", "max": "Maximum", "min": "Minimum", "std": "Standardabweichung", "median": "Median"},
 }
 
+# Percentiles, as the statistic "p<q>" (p95, p99.9): "95th percentile", "p95", "percentile 95",
+# "95. Perzentil", "95%-Quantil"; and the quartiles by name.
+_Q = r"(\d{1,2}(?:[.,]\d+)?)"
+PERCENTILE_PATTERNS = (
+    rf"\b{_Q}\s*(?:st|nd|rd|th|\.)?\s*(?:%|prozent|percent)?\s*-?\s*(?:percentile|pctl|perzentil|quantile|quantil)s?\b",
+    rf"\b(?:percentile|perzentil|quantile|quantil)\s+{_Q}\b",
+    r"(?<![\w-])p(\d{1,2}(?:\.\d+)?)(?![\w-])",
+)
+QUARTILE_WORDS = {
+    25.0: ("lower quartile", "first quartile", "unteres quartil", "unteren quartil", "untere quartil", "erstes quartil",
+           "ersten quartil", "erste quartil"),
+    75.0: ("upper quartile", "third quartile", "oberes quartil", "oberen quartil", "obere quartil", "drittes quartil",
+           "dritten quartil", "dritte quartil"),
+}
+
+
+def percentile_statistic(q: float) -> str:
+    return f"p{q:g}"
+
+
+def percentile_of(statistic: str) -> float | None:
+    """The q of a "p<q>" statistic (0 < q < 100), else None."""
+    if not statistic.startswith("p"):
+        return None
+    try:
+        q = float(statistic[1:])
+    except ValueError:
+        return None
+    return q if 0 < q < 100 else None
+
+
+def statistic_name(statistic: str, lang: str) -> str:
+    q = percentile_of(statistic)
+    if q is None:
+        return STATISTIC_NAMES[lang][statistic]
+    if lang == "de":
+        return f"{q:g}. Perzentil"
+    last = int(q) % 10 if q == int(q) and int(q) % 100 not in (11, 12, 13) else 0
+    return f"{q:g}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(last, 'th') } percentile"
+
 # Nouns in front of an asset number ("pump 3", "Pumpe 4", "asset P-2").
 ASSET_NOUNS = ("pumps", "pump", "pumpen", "pumpe", "assets", "asset", "machines", "machine", "maschinen", "maschine",
                "units", "unit", "anlage", "anlagen", "aggregat")  # fmt: skip
