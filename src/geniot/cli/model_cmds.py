@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -120,16 +119,12 @@ def _choose(windows, candidates: str | None, *, params, epsilon, max_minutes: fl
         + (f" within {selection / len(names):.1f} min" if selection else "")
         + "; their samples are judged against the held-out 20%"
     )
-    stack = ExitStack()
-
-    def on_candidate(name: str, minutes: float | None):
-        stack.close()  # the previous candidate's bar
-        return stack.enter_context(training_progress(f"auto: {name}", None, budget_minutes=minutes))
-
-    with stack:
-        choice = choose_generator(windows, candidates=names, budget_minutes=selection, seed=seed, on_candidate=on_candidate)
-    for line in choice.lines():
-        console.print(line)
+    choice = choose_generator(
+        windows, candidates=names, budget_minutes=selection, seed=seed,
+        progress_for=lambda name, minutes: training_progress(f"auto: {name}", None, budget_minutes=minutes),
+        on_result=lambda result: console.print(f"  {result.line()}"),
+    )  # fmt: skip
+    console.print(choice.verdict())
     if not max_minutes:
         return choice, max_minutes
     left = max_minutes - (time.monotonic() - started) / 60.0

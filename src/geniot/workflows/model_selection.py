@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -74,7 +75,10 @@ class ModelChoice:
     held_out_windows: int
 
     def lines(self) -> list[str]:
-        return [f"  {r.line()}" for r in self.results] + [f"chose {self.chosen}: {self.reason}"]
+        return [f"  {r.line()}" for r in self.results] + [self.verdict()]
+
+    def verdict(self) -> str:
+        return f"chose {self.chosen}: {self.reason}"
 
     def save(self, folder: Path) -> None:
         body = {"chosen": self.chosen, "reason": self.reason, "held_out_windows": self.held_out_windows,
@@ -101,11 +105,13 @@ def choose_generator(
     candidates: list[str] | None = None,
     budget_minutes: float | None = 10.0,
     seed: int = 0,
-    on_candidate: Callable[[str, float | None], Callable[[dict], None] | None] | None = None,
+    progress_for: Callable[[str, float | None], AbstractContextManager] | None = None,
+    on_result: Callable[[CandidateResult], None] | None = None,
 ) -> ModelChoice:
     """Train every candidate on the training part within its share of the budget and pick one
-    (see the module docstring). ``on_candidate(name, minutes)`` may return a progress callback
-    for that candidate's training."""
+    (see the module docstring). ``progress_for(name, minutes)`` gives a context manager around
+    one candidate's training that yields its progress callback; ``on_result`` hears each
+    candidate's figures as soon as they are known."""
     names = check_candidates(list(candidates or AUTO_CANDIDATES))
     windows = data.windows
     train_idx, held_idx = interleaved_holdout(len(windows), HELD_OUT_SHARE, gap=windows.shape[1])
@@ -126,22 +132,25 @@ def choose_generator(
     cond_held = None if data.conditions is None else data.conditions[held_ok]
     # the checks cost time too: give training 80% of each candidate's share
     minutes = None if not budget_minutes else 0.8 * float(budget_minutes) / len(names)
-    results = [
-        _try(name, train, cond_train, cond_held, real_train, real_held, (lo, span), data.channels, minutes, seed,
-             None if on_candidate is None else on_candidate(name, minutes))
-        for name in names
-    ]  # fmt: skip
+    results = []
+    for name in names:
+        training = nullcontext() if progress_for is None else progress_for(name, minutes)
+        result = _try(name, train, cond_train, cond_held, real_train, real_held, (lo, span), data.channels, minutes, seed, training)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
     chosen, reason = _pick(results)
     return ModelChoice(chosen, reason, tuple(results), len(held_ok))
 
 
-def _try(name, train, cond_train, cond_held, real_train, real_held, scale, channels, minutes, seed, progress) -> CandidateResult:
+def _try(name, train, cond_train, cond_held, real_train, real_held, scale, channels, minutes, seed, training) -> CandidateResult:
     start = time.monotonic()
     model = build_model(name, max_minutes=minutes, seed=seed)
     if cond_train is not None and not model.tags.conditional:
         return CandidateResult(name, None, None, None, False, 0.0, None, "cannot take the calendar conditions")
     try:
-        model.fit(train, conditions=cond_train, progress=progress, channels=list(channels))
+        with training as progress:
+            model.fit(train, conditions=cond_train, progress=progress, channels=list(channels))
         synth = model.sample(len(real_held), conditions=cond_held, random_state=seed)
     except (DataError, ValueError, RuntimeError) as exc:  # one failing candidate is said, not fatal
         return CandidateResult(name, None, None, None, False, time.monotonic() - start, None, f"failed: {exc}")
