@@ -26,6 +26,7 @@ beyond what its profile carries (a limitation, said in the docs).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,9 @@ from geniot.core.validation import check_random_state
 #: condition columns of the calendar: time of day and day of week as points on a circle
 CALENDAR_CONDITIONS = ("day_sin", "day_cos", "week_sin", "week_cos")
 
+#: how far (share of the diffusion chain) a join is noised before it is redrawn (generators with
+#: ``refine``); low keeps the series' shape and makes the two sides of a join agree
+JOIN_STRENGTH = 0.1
 #: bins of progress through an episode in a learned fault profile
 PROFILE_BINS = 20
 #: a channel whose step changes inside episodes shrink below this share of normal ones freezes
@@ -70,6 +74,7 @@ def continue_series(
     context: int | None = None,
     fixed: np.ndarray | None = None,
     conditions: np.ndarray | None = None,
+    join_strength: float | None = JOIN_STRENGTH,
     random_state=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n_series`` continuous series of ``n_steps`` steps: (n_series, n_steps, n_channels).
@@ -78,10 +83,21 @@ def continue_series(
     window. ``fixed`` is (n_steps, n_channels) or (n_series, n_steps, n_channels), NaN where the
     model is free; elsewhere the value is held (and shown to the model). ``conditions`` is
     (n_steps, n_conditions) or (n_series, n_steps, n_conditions) for a model fitted with
-    conditions: each window is drawn given the row of its first step. Also returns the steps
-    where a new stretch starts (its seams), for the seam statistic.
+    conditions: each window is drawn given the row of its first step. A generator with
+    ``refine`` (the diffusion model) then redraws a window around every join at
+    ``join_strength`` (``None``: no redraw), seen both sides, so the two stretches agree.
+    Also returns the seams (every step where a part drawn by one call meets another's), for
+    the seam statistic.
     """
     check_can_continue(generator)
+    # A generator may keep a sampler for long series (the diffusion model's full chain).
+    sampler = generator.series_sampler() if hasattr(generator, "series_sampler") else nullcontext()
+    with sampler:
+        return _continue(generator, n_steps, n_series, context, fixed, conditions, join_strength, random_state)
+
+
+def _continue(generator, n_steps, n_series, context, fixed, conditions, join_strength, random_state):
+    """The body of :func:`continue_series`, under the generator's series sampler."""
     w = int(generator.n_steps_)
     c = int(generator.n_channels_)
     k = w // 2 if context is None else int(context)
@@ -105,7 +121,9 @@ def continue_series(
         out[:, :w] = generator.impute(first, first_mask, random_state=rng, conditions=cond)[0]
     else:
         out[:, :w] = generator.sample(n_series, random_state=rng, conditions=cond)
-    seams = []
+    # Which call drew each step: a seam is where that changes.
+    origin = np.zeros(total, dtype=np.int64)
+    joins = []
     pos = w
     while pos < n_steps:
         lo = pos - k
@@ -114,9 +132,33 @@ def continue_series(
         mask[:, :k] = True
         cond = None if given is None else given[:, lo]
         out[:, lo : lo + w] = generator.impute(window, mask, random_state=rng, conditions=cond)[0]
-        seams.append(pos)
+        origin[pos : lo + w] = origin.max() + 1
+        joins.append(pos)
         pos += w - k
-    return out[:, :n_steps], np.asarray(seams, dtype=np.int64)
+    if join_strength is not None and hasattr(generator, "refine"):
+        shown = np.zeros(out.shape, dtype=bool)
+        if held is not None:
+            shown[:, :n_steps] = ~np.isnan(held)
+        _refine_joins(generator, out, origin, joins, pos, shown, given, float(join_strength), rng)
+    seams = np.flatnonzero(origin[1:n_steps] != origin[: n_steps - 1]) + 1
+    return out[:, :n_steps], seams.astype(np.int64)
+
+
+def _refine_joins(generator, out, origin, joins, filled, shown, given, strength, rng) -> None:
+    """Redraw, in place, the middle of a window centred on each join given both ends and the
+    ``shown`` (held) values: the join is then inside one draw that saw the two stretches it
+    links. ``filled``: steps of ``out`` drawn so far."""
+    w = int(generator.n_steps_)
+    edge = max(1, w // 6)
+    for p in joins:
+        lo = min(max(p - w // 2, 0), filled - w)
+        mask = shown[:, lo : lo + w].copy()
+        mask[:, :edge] = mask[:, w - edge :] = True
+        cond = None if given is None else given[:, lo]
+        out[:, lo : lo + w] = generator.refine(
+            out[:, lo : lo + w], mask, strength=strength, random_state=rng, conditions=cond
+        )
+        origin[lo + edge : lo + w - edge] = origin.max() + 1
 
 
 def independent_windows(
