@@ -104,7 +104,8 @@ def main() -> None:
     ap.add_argument("--history-days", type=float, default=2.0)
     ap.add_argument("--per-type", type=int, default=1)
     ap.add_argument("--tolerance-min", type=float, default=10.0)
-    ap.add_argument("--sequential", action="store_true", help="SecurityDetector(sequential=True): per-sensor sequential FDI tests")
+    ap.add_argument("--no-sequential", dest="sequential", action="store_false",
+                    help="SecurityDetector(sequential=False): the consistency model alone, without the per-sensor sequential FDI tests")
     ap.add_argument("--sequential-margin", type=float, default=1.0, help="SecurityDetector(sequential_margin=...): dynamics tests")
     ap.add_argument("--level-margin", type=float, default=6.0, help="SecurityDetector(level_margin=...): level test")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")

@@ -135,3 +135,17 @@ def test_an_artifact_without_sequential_tests_is_refused_with_the_fix(plant, tmp
     json.loads((tmp_path / "g" / "security.json").read_text())  # still a readable detector otherwise
     with pytest.raises(ArtifactError, match="fit it again"):
         SecurityDetector.load(tmp_path / "g")
+
+
+def test_one_forged_sensor_is_one_event_naming_it_not_its_coupled_sensors(plant):
+    det, log = plant
+    log = log.copy()
+    rows = log.index[log["signal"] == "speed_rpm"]
+    col = log.loc[rows, "value"].to_numpy()
+    hit = rows[600:780]  # a bias of a fifth of its range for three hours: flow, pressure and current disagree with it
+    log.loc[hit, "value"] = np.clip(col[600:780] + 0.2 * (col.max() - col.min()), col.min(), col.max())
+    t0, t1 = (pd.Timestamp(log.loc[rows[i], "ts"]) for i in (600, 779))
+    events = events_frame(det.detect(messages_from_frame(log)[0]))
+    seq = events[events["reason"].str.contains("sequential test") & (events["start"] <= t1) & (events["end"] >= t0)]
+    assert len(seq) == 1, seq.to_dict("records")
+    assert seq["signal"].iloc[0] == "speed_rpm" and seq["kind"].iloc[0] == "integrity"

@@ -13,7 +13,8 @@ Attack types (:data:`ATTACK_TYPES`), each an episode on one asset at a random, s
 overlaps neither another attack nor a fault episode of that asset:
 
 * ``fdi`` (false data injection, stealthy): one physically coupled sensor gets a bias, a ramp to a
-  bias, or a frozen level with the sensor's own noise; every value stays inside that sensor's
+  bias, or a frozen level with the sensor's own noise (measured robustly just before the episode, as
+  an attacker would); every value stays inside that sensor's
   range in clean operation (a limit check sees nothing).
 * ``replay``: an earlier stretch of the asset's messages is sent again with current time stamps.
 * ``flood``: every genuine message is repeated 10-40 times within its interval.
@@ -161,8 +162,14 @@ def _apply_fdi(values: np.ndarray, ep: AttackEpisode, signals: Sequence[str], rn
     elif ep.mode == "ramp":
         forged = seg + sign * size * np.arange(1, e - s + 1) / (e - s)
     else:  # freeze: the level at the start, with the sensor's own white noise (not a stuck sensor)
-        diffs = np.diff(col[np.isfinite(col)])
-        noise = float(np.std(diffs)) / math.sqrt(2.0) if diffs.size else 0.0
+        # The noise an attacker would measure on the sensor in steady state: from the step-to-step
+        # differences just before the episode, robustly (median absolute difference), so regime
+        # ramps do not make the forgery rougher than the real sensor.
+        before = col[max(0, s - (e - s)) : s]
+        diffs = np.diff(before[np.isfinite(before)])
+        if diffs.size < 10:
+            diffs = np.diff(col[np.isfinite(col)])
+        noise = 1.4826 * float(np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2.0) if diffs.size else 0.0
         first = seg[np.isfinite(seg)][0] if np.isfinite(seg).any() else level
         forged = first + noise * rng.standard_normal(e - s)
     forged = np.clip(forged, lo, hi)

@@ -72,10 +72,12 @@ class ConsistencyModel:
         z = (surprise - self.z_center_) / self.z_scale_
         self.joint_threshold_ = _threshold(joint, self.margin)
         self.z_threshold_ = _threshold(z.max(axis=1), self.margin)
-        rest = np.empty(len(self.channels_))
+        rest, centre = np.empty(len(self.channels_)), np.empty(len(self.channels_))
         for j in range(len(self.channels_)):
-            rest[j] = _threshold(self._rest_scores(cal, j), self.margin)
-        self.rest_threshold_ = rest
+            scores = self._rest_scores(cal, j)
+            rest[j] = _threshold(scores, self.margin)
+            centre[j] = np.median(scores[np.isfinite(scores)])
+        self.rest_threshold_, self.rest_center_ = rest, centre
         lo, hi = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
         span = np.maximum(hi - lo, 1e-9)
         self.lower_, self.upper_ = lo - _LIMIT_MARGIN * span, hi + _LIMIT_MARGIN * span
@@ -101,25 +103,48 @@ class ConsistencyModel:
         with np.errstate(invalid="ignore"):
             return (joint > self.joint_threshold_) | (np.nan_to_num(z, nan=-np.inf).max(axis=1) > self.z_threshold_)
 
-    def single_sensor(self, windows: np.ndarray, j: int) -> tuple[str, str] | None:
+    def isolate(self, windows: np.ndarray, candidates: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+        """(most likely forged sensor, (c,) evidence against each hypothesis) over an event's windows.
+
+        A generalised likelihood ratio over the hypotheses "sensor j alone is forged": its readings
+        are a free nuisance, so what is left to judge is how typical the *other* sensors are
+        together without it (their marginal under the generative model), summed over the event and
+        measured from what normal data give for the same sensors. The forged sensor is the one
+        whose removal leaves the rest most typical; a sensor that only moves because it is coupled
+        to the forged one cannot do that, since the forged one stays in its rest. ``candidates``:
+        the hypotheses to weigh (the sensors whose own tests alarmed); all sensors if None.
+        """
+        c = len(self.channels_)
+        candidates = np.arange(c) if candidates is None or not len(candidates) else np.asarray(candidates)
+        evidence = np.full(c, np.inf)
+        for j in candidates:
+            evidence[j] = np.nanmean(self._rest_scores(windows, j)) - self.rest_center_[j]
+        return int(np.argmin(evidence)), evidence
+
+    def single_sensor(self, windows: np.ndarray, j: int, *, extremes: tuple[float, float] | None = None,
+                      frozen_share: float | None = None) -> tuple[str, str] | None:  # fmt: skip
         """None when sensor ``j`` alone explains the windows and stays a plausible reading (inside
         its range, moving); else (kind, reason): several sensors off together (the machine), or an
-        instrument fault (out of range, frozen at one exact value)."""
+        instrument fault (out of range, frozen at one exact value). ``extremes`` (lowest, highest
+        reading) and ``frozen_share`` (share of readings exactly equal to the one before), when
+        given, cover more of the event than the windows kept for it."""
         name = self.channels_[j]
         rest = self._rest_scores(windows, j)
         explained = float(np.mean(rest <= self.rest_threshold_[j]))
         col = windows[:, :, j]
-        observed = col[np.isfinite(col)]
-        out_low = observed.size and observed.min() < self.lower_[j]
-        out_high = observed.size and observed.max() > self.upper_[j]
-        frozen = np.nanmean(np.nanmax(col, axis=1) - np.nanmin(col, axis=1) == 0) >= 0.5
+        if extremes is None:
+            observed = col[np.isfinite(col)]
+            extremes = (float(observed.min()), float(observed.max())) if observed.size else (np.nan, np.nan)
+        out_low, out_high = extremes[0] < self.lower_[j], extremes[1] > self.upper_[j]
+        if frozen_share is None:
+            frozen_share = float(np.nanmean(np.nanmax(col, axis=1) - np.nanmin(col, axis=1) == 0))
         if explained < 0.7:
             return "process", (f"several sensors are off together (setting {name} aside leaves "
                                f"{1 - explained:.0%} of the windows atypical): the machine, not one reading")  # fmt: skip
         if out_low or out_high:
             side = "below" if out_low else "above"
             return "process", f"{name} left its normal range ({side}) against the other sensors: an instrument fault"
-        if frozen:
+        if frozen_share >= 0.5:
             return "process", f"{name} is frozen at one exact value: a stuck sensor"
         return None
 
@@ -142,7 +167,7 @@ class ConsistencyModel:
                 "margin": self.margin, "channels": self.channels_, "joint_threshold": self.joint_threshold_,
                 "z_threshold": self.z_threshold_}  # fmt: skip
         arrays = {"z_center": self.z_center_, "z_scale": self.z_scale_, "rest_threshold": self.rest_threshold_,
-                  "lower": self.lower_, "upper": self.upper_}  # fmt: skip
+                  "rest_center": self.rest_center_, "lower": self.lower_, "upper": self.upper_}  # fmt: skip
         return meta, arrays
 
     @classmethod
@@ -154,5 +179,6 @@ class ConsistencyModel:
         model.z_threshold_ = float(meta["z_threshold"])
         model.z_center_, model.z_scale_ = arrays["z_center"], arrays["z_scale"]
         model.rest_threshold_ = arrays["rest_threshold"]
+        model.rest_center_ = arrays.get("rest_center")  # None in artifacts saved before isolation existed
         model.lower_, model.upper_ = arrays["lower"], arrays["upper"]
         return model

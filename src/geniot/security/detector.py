@@ -29,7 +29,7 @@ from geniot.security.consistency import ConsistencyModel
 from geniot.security.events import SecurityEvent
 from geniot.security.messages import Message
 from geniot.security.replay import ReplayIndex
-from geniot.security.sequential import STATISTICS, CusumState, SequentialResidualTest
+from geniot.security.sequential import HOLD_LEVEL, STATISTICS, CusumState, SequentialResidualTest
 from geniot.security.traffic import StreamProfile, TrafficMonitor, fit_traffic
 
 STATE_FILE = "security.json"
@@ -59,15 +59,16 @@ class SecurityDetector:
     ones; ``replay_rows``: consecutive repeated rows that make a replay; ``window_s``: the traffic
     model's sliding window; ``min_silence_s``: the shortest quiet time called a silence;
     ``sequential_margin``/``level_margin``: headroom of the per-sensor sequential tests (dynamics /
-    level) over the largest evidence normal data reached (:mod:`geniot.security.sequential`); ``fdi_gap``: alarm-free steps that
-    end one sequential-test event; ``sequential``: run those tests (off by default: on the
-    simulated plant they find stealthy FDI but raise too many events, see BENCHMARKS).
+    level) over the largest evidence normal data reached (:mod:`geniot.security.sequential`); ``fdi_gap``: steps without
+    alarms or rebuilding evidence that end one sequential-test event (alarms on any of the asset's
+    sensors are one event, named by :meth:`ConsistencyModel.isolate`); ``sequential``: run those
+    tests (on by default; ``False`` gives the consistency model alone, as fitted before them).
     """
 
     def __init__(self, *, window: int = 8, generator: str = "gaussian", margin: float = 0.25, min_steps: int = 5,
                  merge_gap: int = 10, replay_rows: int = 3, window_s: float = 600.0, min_silence_s: float = 5400.0,
                  min_integrity_steps: int = 10, sequential_margin: float = 1.0, level_margin: float = 6.0, fdi_gap: int = 30,
-                 sequential: bool = False) -> None:  # fmt: skip
+                 sequential: bool = True) -> None:  # fmt: skip
         self.window = int(window)
         self.generator = generator
         self.margin = float(margin)
@@ -190,7 +191,7 @@ class SecurityDetector:
             det.replay_history_[asset] = arr["replay"]
             if not det.sequential:
                 continue
-            if "seq_cov" not in arr:
+            if "seq_cov" not in arr or det.assets_[asset].rest_center_ is None:
                 raise ArtifactError(f"{path}: asset {asset!r} has no sequential sensor tests (saved by an older geniot); fit it again")
             det.sequential_[asset] = SequentialResidualTest.from_arrays(arr, window=det.window, interval_s=det.interval_s_)  # fmt: skip
         det.traffic_ = None if state["traffic"] is None else {k: StreamProfile(**p) for k, p in state["traffic"].items()}
@@ -214,7 +215,39 @@ class _AssetStream:
     dropped: int = 0
     sequential: SequentialResidualTest | None = None
     cusum: CusumState | None = None
-    fdi_events: dict = field(default_factory=dict)  # sensor index -> its open sequential-test event
+    fdi_event: _FdiEvent | None = None  # the open sequential-test event of the asset
+
+
+class _FdiEvent:
+    """An open sequential-test event of one asset: its span, the statistics that alarmed per
+    sensor, a thinned sample of its windows (evenly spread over the whole event), and per sensor
+    the extremes and exact repeats of every newest reading seen while it was open."""
+
+    def __init__(self, ts: float, now: float, c: int) -> None:
+        self.start, self.end, self.detected, self.quiet = ts, ts, now, 0
+        self.first_alarm = ts
+        self.stats: list[set] = [set() for _ in range(c)]
+        self.windows: list[np.ndarray] = []
+        self._stride, self._offered = 1, 0
+        self.low, self.high = np.full(c, np.inf), np.full(c, -np.inf)
+        self.seen, self.repeats = np.zeros(c, dtype=np.int64), np.zeros(c, dtype=np.int64)
+
+    def keep(self, window: np.ndarray) -> None:
+        self._offered += 1
+        if (self._offered - 1) % self._stride:
+            return
+        self.windows.append(window)
+        if len(self.windows) >= _MAX_EVENT_WINDOWS:  # every second one, at half the rate: still even
+            self.windows = self.windows[::2]
+            self._stride *= 2
+
+    def track(self, window: np.ndarray) -> None:
+        new, prev = window[-1], window[-2]
+        ok = np.isfinite(new)
+        self.low = np.where(ok, np.fmin(self.low, new), self.low)
+        self.high = np.where(ok, np.fmax(self.high, new), self.high)
+        self.seen += ok
+        self.repeats += ok & (new == prev)
 
 
 class SecurityStream:
@@ -326,49 +359,64 @@ class SecurityStream:
     # ------------------------------------------------------------ sequential per-sensor tests
     def _sequential_step(self, asset: str, st: _AssetStream, ts: float, window: np.ndarray, now: float) -> list[SecurityEvent]:
         levels = st.sequential.step(st.cusum, window)
-        out = []
-        for j in range(len(st.channels)):
-            ev = st.fdi_events.get(j)
-            if levels[j].max() <= 1.0:
-                if ev is not None:
-                    ev["quiet"] += 1
-                    if ev["quiet"] > self.det.fdi_gap:
-                        out.extend(self._close_sequential(asset, st, j))
-                continue
+        ev = st.fdi_event
+        if ev is not None:
+            ev.track(window)
+        alarming = np.flatnonzero(levels.max(axis=1) > 1.0)
+        if alarming.size == 0:
+            if ev is None:
+                return []
+            # After an alarm a sensor's CUSUM starts again from zero; while a suspect's evidence is
+            # piling up again the event goes on (it is quiet only when that evidence fades).
+            building = (levels.max(axis=1)[st.cusum.suspect] > HOLD_LEVEL).any()
+            ev.quiet = 0 if building else ev.quiet + 1
+            return self._close_sequential(asset, st) if ev.quiet > self.det.fdi_gap else []
+        # Alarms on any of the asset's sensors, at once or in turn, are one integrity event: one
+        # forged sensor drags the residuals of the sensors coupled to it along.
+        if ev is None:
+            ev = st.fdi_event = _FdiEvent(ts, now, len(st.channels))
+            ev.track(window)
+        ev.end, ev.quiet = ts, 0
+        for j in alarming:
             stat = int(np.argmax(levels[j]))
             col = int(np.argmax(st.cusum.s[j, :2])) if stat == 0 else stat + 1  # CUSUM columns: level+, level-, rougher, smoother
-            began = ts - max(int(st.cusum.since[j, col]), 0) * self.det.interval_s_  # where the evidence started to pile up
-            if ev is None:
-                ev = st.fdi_events[j] = {"start": began, "end": ts, "alarms": 0, "stats": set(), "windows": [], "quiet": 0, "detected": now}
-            ev["start"], ev["end"], ev["quiet"] = min(ev["start"], began), ts, 0
-            ev["alarms"] += 1
-            ev["stats"].add(STATISTICS[stat])
-            if len(ev["windows"]) < _MAX_EVENT_WINDOWS:
-                ev["windows"].append(window)
-            st.sequential.reset(st.cusum, j)
-        return out
+            ev.start = min(ev.start, ts - max(int(st.cusum.since[j, col]), 0) * self.det.interval_s_)  # where evidence began
+            ev.stats[int(j)].add(STATISTICS[stat])
+            st.sequential.reset(st.cusum, int(j))
+        st.cusum.suspect[alarming] = True  # a sensor in an open event is under suspicion: its baseline must not learn it
+        ev.keep(window)
+        return []
 
-    def _close_sequential(self, asset: str, st: _AssetStream, j: int) -> list[SecurityEvent]:
-        ev = st.fdi_events.pop(j, None)
+    def _close_sequential(self, asset: str, st: _AssetStream) -> list[SecurityEvent]:
+        ev, st.fdi_event = st.fdi_event, None
         if ev is None:
             return []
+        st.cusum.suspect[:] = False
         pad = self.det.window * self.det.interval_s_
         for s, e in st.replay_spans + ([(st.replay_event["start"], st.replay_event["end"])] if st.replay_event else []):
-            if ev["start"] <= e + pad and ev["end"] >= s - pad:
-                return []  # a replay's seams: the replay event says what it is
+            if ev.first_alarm <= e + pad and ev.end >= s - pad and ev.first_alarm >= s - pad and ev.end <= e + pad:
+                return []  # every alarm at a replay's seams: the replay event says what it is
+        windows = np.stack(ev.windows)
+        j, _ = st.model.isolate(windows, np.flatnonzero([bool(x) for x in ev.stats]))
         name = st.channels[j]
-        if st.model.single_sensor(np.stack(ev["windows"]), j) is not None:
-            self.counts["sequential_not_isolated"] += 1  # several sensors or an instrument fault: the consistency model's job
+        seen = ev.seen[j]
+        extremes = (float(ev.low[j]), float(ev.high[j])) if seen else None
+        verdict = st.model.single_sensor(windows, j, extremes=extremes, frozen_share=ev.repeats[j] / seen if seen else None)
+        minutes = (ev.end - ev.start) / 60
+        if verdict is not None:
+            # Several sensors off together (the machine), or an instrument fault (out of range,
+            # stuck): the consistency model's job, which raises them as process events.
+            self.counts["sequential_not_isolated"] += 1
             return []
-        stats = ev["stats"]
+        stats = ev.stats[j] or set().union(*ev.stats)
         how = {"level": "drifted away from what the other sensors say it should read",
                "rougher": "became rougher than the physics allows (made-up noise)",
                "smoother": "became smoother than its learned innovations (a held value)"}  # fmt: skip
         said = " and ".join(how[k] for k in STATISTICS if k in stats)
-        reason = (f"{name} {said}, accumulated over {(ev['end'] - ev['start']) / 60:.0f} min by a sequential test on its residual "
-                  "under the generative model, while staying inside its normal range and the other sensors agree: "
-                  "forged readings (false data injection)")  # fmt: skip
-        return [SecurityEvent(asset, ev["start"], ev["end"], "integrity", "fdi", reason, ev["detected"], signal=name)]
+        reason = (f"{name} {said}, accumulated over {minutes:.0f} min by a sequential test on its residual "
+                  "under the generative model; setting it aside leaves the other sensors typical (it is the most likely "
+                  "forged sensor of all) while it stays inside its normal range: forged readings (false data injection)")  # fmt: skip
+        return [SecurityEvent(asset, ev.start, ev.end, "integrity", "fdi", reason, ev.detected, signal=name)]
 
     # ------------------------------------------------------------ replay
     def _replay_step(self, asset: str, st: _AssetStream, ts: float, values: np.ndarray, now: float) -> list[SecurityEvent]:
@@ -406,8 +454,7 @@ class SecurityStream:
                 st.pending_ts, st.pending = None, {}
             out.extend(self._close_replay(asset, st))
             out.extend(self._close(asset, st))
-            for j in list(st.fdi_events):
-                out.extend(self._close_sequential(asset, st, j))
+            out.extend(self._close_sequential(asset, st))
         if self.traffic is not None:
             out.extend(self.traffic.flush())
         return out

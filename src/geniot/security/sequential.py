@@ -38,7 +38,7 @@ _MIN_THRESHOLD = 10.0
 _BASELINE_H = 12.0  # time constant of the slow baseline of the level residual
 _PATTERN_CACHE = 256
 _OWN_WITH_OTHERS = False  # True: own-past and the other sensors (measured: fewer false alarms on temperatures, see notes)
-_HOLD_LEVEL = 0.25  # share of a threshold above which a sensor's baseline stops adapting
+HOLD_LEVEL = 0.25  # share of a threshold above which a sensor's baseline stops adapting
 
 
 def _moments(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,6 +95,7 @@ class CusumState:
         self.s = np.zeros((c, 4))
         self.baseline = np.zeros(c)
         self.since = np.full((c, 4), -1, dtype=np.int64)
+        self.suspect = np.zeros(c, dtype=bool)  # set by the caller while an event names the sensor: baseline held
 
 
 class SequentialResidualTest:
@@ -217,7 +218,7 @@ class SequentialResidualTest:
         rougher, smoother): > 1 is an alarm for that sensor."""
         own, cross = self.residuals(window)
         # The baseline must not learn a forgery: it holds still on a sensor under suspicion.
-        hold = self.levels(st).max(axis=1) > _HOLD_LEVEL
+        hold = (self.levels(st).max(axis=1) > HOLD_LEVEL) | st.suspect
         self._update(st, own, cross, hold=hold)
         return self.levels(st)
 
