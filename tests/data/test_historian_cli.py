@@ -159,7 +159,9 @@ def test_synthesize_writes_the_training_layout_and_says_times_as_written(fitted,
     result = run("synthesize", art, "--duration", "2h", "--out", out)
     assert result.exit_code == 0, result.output
     lines = rows(out)
-    assert lines[0] == "Zeitstempel;Temp [°C];Druck (bar);Leistung [kW];flow_m3h" and len(lines) == 1 + 120
+    # the text column is written in its place too, from the real rows nearest each synthetic step
+    assert lines[0] == "Zeitstempel;Temp [°C];Druck (bar);Leistung [kW];flow_m3h;Status" and len(lines) == 1 + 120
+    assert {line.split(";")[-1] for line in lines[1:]} <= set(hist.status)
     first = lines[1].split(";")
     assert first[0].endswith("+01:00") and "," in first[1]  # the offset and decimal comma as written
     assert f"from {first[0]}" in result.output.replace("\n", "")  # the message speaks the file's time too

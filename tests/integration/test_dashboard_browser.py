@@ -118,3 +118,27 @@ def test_dashboard_shows_security_events_apart_with_their_reasons(tmp_path, unus
             assert "security: off" in page.locator("#stat-security").inner_text()  # no detector active: said
             assert "no detector active" in page.locator("#security-state").inner_text()
             assert not errors, errors
+
+
+def test_dashboard_draws_the_demos_synthetic_day(tmp_path, unused_port):
+    """The synthetic day `geniot demo` writes is drawn beside the real one, one signal at a time."""
+    import json
+
+    from geniot.workflows.demo import DAY_FILE
+
+    home = tmp_path / "home"
+    home.mkdir()
+    group = lambda start, assets, base: {"start": start, "step_s": 300.0, "assets": {  # noqa: E731
+        a: {"flow_m3h": [base + i + k for k in range(288)], "speed_rpm": [1000 + k for k in range(288)]} for i, a in enumerate(assets)}}
+    payload = {"channels": ["flow_m3h", "speed_rpm"], "model": "gaussian",
+               "real": group("2026-01-01 00:00:00", ["P-1", "P-2"], 50.0),
+               "synthetic": group("2026-01-02 00:00:00", ["S-1", "S-2"], 60.0)}  # fmt: skip
+    (home / DAY_FILE).write_text(json.dumps(payload), encoding="utf-8")
+    app = create_app(Settings(home=home, token="x"), simulate=True, sim_assets=1, auto_train=False)
+    with serving(app, unused_port) as port, dashboard(f"http://127.0.0.1:{port}") as (page, errors):
+        page.wait_for_function("document.querySelectorAll('#synthetic-day .scatterlayer .trace').length === 4", timeout=30_000)
+        assert page.locator("#day-signal option").all_inner_texts() == ["flow_m3h", "speed_rpm"]
+        assert "synthetic (gaussian) from 2026-01-02" in page.locator("#day-state").inner_text()
+        page.select_option("#day-signal", "speed_rpm")
+        page.wait_for_function("document.querySelector('#synthetic-day .ytitle').textContent === 'speed_rpm'", timeout=10_000)
+        assert not errors, errors

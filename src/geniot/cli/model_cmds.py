@@ -78,7 +78,7 @@ def fit(
         if windows.text_columns:
             console.print(
                 f"[yellow]not modelled: {', '.join(windows.text_columns)}[/yellow] (text columns: impute, detect and forecast "
-                "write them back as read, but the generator does not learn them, so sample and synthesize leave them out)"
+                "write them back as read, but the generator does not learn them: sample leaves them out, synthesize fills them from the real rows nearest its readings)"
             )
         epochs = getattr(generator, "epochs", None) or getattr(getattr(generator, "generator", None), "epochs", 1)
         with training_progress(f"fit {model}", epochs, budget_minutes=max_minutes or None) as progress:

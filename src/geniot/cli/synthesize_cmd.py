@@ -25,6 +25,7 @@ from geniot.core.record import channel_names
 from geniot.data.formats import format_times
 from geniot.data.io import write_frame
 from geniot.models.loading import load_generator
+from geniot.workflows.regimes import regimes_from_file
 from geniot.workflows.synthesis import (
     FaultRequest,
     asset_names,
@@ -33,6 +34,7 @@ from geniot.workflows.synthesis import (
     parse_sets,
     parse_time,
     profiles_from_files,
+    text_columns,
     training_file_layout,
     wide_frames,
     write_synthesis,
@@ -55,6 +57,15 @@ def synthesize(
     fault_labels: Path | None = typer.Option(None, "--fault-labels", help="labels of the real data to learn faults from"),
     fault_data: Path | None = typer.Option(None, "--fault-data", help="real data the faults are learned from (default: the training file)"),
     labels: Path | None = typer.Option(None, "--labels", help="write per-row labels (anomaly, fault) here"),
+    regime: str | None = typer.Option(
+        None, "--regime",
+        help="hold the series in one operating regime learned from the training data: the regime column of "
+        "--regime-labels, else a text column named regime/mode/state/status, else clusters of the readings "
+        "named low/high, low/mid/high or low/mid-low/mid-high/high; an unknown name lists the known ones",
+    ),
+    regime_labels: Path | None = typer.Option(
+        None, "--regime-labels", help="labels with ts, asset and regime columns (`geniot simulate --labels` writes them)"
+    ),
     context: int | None = typer.Option(None, "--context", help="steps of the series shown to each new stretch (default: half the window)"),
     mqtt: str | None = typer.Option(None, "--mqtt", help="replay the synthetic plant into this broker, e.g. mqtt://127.0.0.1:1883 or mqtts://sensor@host:8883"),
     mqtt_ca: Path | None = MQTT_CA,
@@ -84,6 +95,16 @@ def synthesize(
             console.print(f"learned faults from {source}: {', '.join(sorted(profiles))}")
         elif requests:
             console.print(f"faults learned at fit time: {', '.join(sorted(profiles))}")
+        regimes = None
+        if regime is not None:
+            source = fault_data or (Path(record.source) if record.source else None)
+            if source is None or not source.is_file():
+                raise DataError(f"--regime needs the training data to learn regimes from: {source} is not here; pass --fault-data FILE")
+            regimes = regimes_from_file(source, channels, regime_labels, seed=seed)
+            console.print(f"regimes learned: {regimes.describe()}")
+            regimes.index(regime)  # an unknown name: said before any work
+        elif regime_labels is not None:
+            raise typer.BadParameter("--regime-labels goes with --regime NAME")
         result = synthesize_series(
             model,
             duration_s=parse_duration(duration),
@@ -95,6 +116,8 @@ def synthesize(
             profiles=profiles,
             context=context,
             seed=seed,
+            regime=regime,
+            regimes=regimes,
         )
         for note in result.notes:
             console.print(note)
@@ -114,7 +137,10 @@ def synthesize(
                 console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
             if why:
                 console.print(f"[yellow]{why}[/yellow]")
-            frame = write_synthesis(result, out, layout, file_layout)
+            texts, said = text_columns(model, result)
+            if said:
+                console.print(f"[yellow]{said}[/yellow]")
+            frame = write_synthesis(result, out, layout, file_layout, texts)
             console.print(f"wrote {out} ({len(frame)} rows: {what})")
         if labels is not None:
             write_frame(result.labels, labels)

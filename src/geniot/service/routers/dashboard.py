@@ -1,7 +1,9 @@
-"""The dashboard page, plotly.js served locally (no CDN), and the latest synthesis report."""
+"""The dashboard page, plotly.js served locally (no CDN), the latest synthesis report and the
+demo's synthetic day of the fleet beside the real one."""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib import resources
 
@@ -10,6 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from geniot.service.deps import allow_read, get_service
 from geniot.service.state import PlantService
+from geniot.workflows.demo import DAY_FILE
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,3 +50,15 @@ def latest_report(service: PlantService = Depends(get_service)) -> FileResponse:
     if not reports:
         raise HTTPException(404, "no report yet: run `geniot demo` or `geniot report`")
     return FileResponse(reports[-1], media_type="text/html")
+
+
+@router.get("/api/synthetic-day", dependencies=[Depends(allow_read)])
+def synthetic_day(service: PlantService = Depends(get_service)) -> dict:
+    """The demo's synthetic day of the fleet and the real fleet's last day (per channel, per pump)."""
+    path = service.settings.home.resolve() / DAY_FILE
+    if not path.is_file() or path.is_symlink():
+        raise HTTPException(404, f"no synthetic day yet: `geniot demo` writes {DAY_FILE} in the service's home")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HTTPException(500, f"{DAY_FILE} could not be read: {exc}") from exc

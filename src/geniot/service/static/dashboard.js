@@ -213,6 +213,40 @@ $("report-link").addEventListener("click", async (e) => {
   }
 });
 
+// The demo's synthetic day (geniot demo writes it): every real pump's last day in blue, every
+// synthetic pump's day in orange, on hours from the start of each day; one signal at a time.
+let day = null;
+function drawDay() {
+  const signal = $("day-signal").value;
+  const traces = [];
+  for (const [group, color] of [["real", "#1f77b4"], ["synthetic", "#ff7f0e"]]) {
+    const g = day[group];
+    Object.entries(g.assets).forEach(([asset, signals], i) => {
+      const y = signals[signal] || [];
+      traces.push({x: y.map((_, k) => k * g.step_s / 3600), y, mode: "lines", name: group + " " + asset, legendgroup: group,
+        line: {width: 1, color}, opacity: 0.8});
+    });
+  }
+  Plotly.react("synthetic-day", traces, {margin: {t: 10, l: 60, r: 10, b: 40}, xaxis: {title: {text: "hours from the start of the day"}},
+    yaxis: {title: {text: signal}}});
+}
+async function loadDay() {
+  try {
+    const r = await api("/api/synthetic-day");
+    if (r.status === 404) { $("day-state").textContent = (await r.json()).detail; return; }
+    if (!r.ok) throw new Error("/api/synthetic-day " + r.status);
+    day = await r.json();
+    $("day-signal").innerHTML = day.channels.map((c) => `<option value="${esc(c)}">${esc(c)}</option>`).join("");
+    $("day-state").textContent = `real from ${day.real.start}, synthetic (${day.model}) from ${day.synthetic.start}`;
+    drawDay();
+  } catch (err) {
+    if (!(err instanceof AuthError)) $("day-state").textContent = err.message;
+  }
+}
+$("day-signal").addEventListener("change", drawDay);
+$("token-form").addEventListener("submit", () => { if (!day) loadDay(); });
+loadDay();
+
 $("asset").addEventListener("change", (e) => { current = e.target.value; tick(); });
 tick();
 setInterval(tick, 2000);
