@@ -92,6 +92,16 @@ def test_rul_on_bearing_snapshot_folders(tmp_path):
     assert r.exit_code == 0, r.output
     pred = pd.read_csv(out)
     assert pred["basis"].tolist() == ["no onset yet: population prior", "after onset: model"]
+    assert "prior before onset: training units still before onset at the same age" in r.output
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test"), "--out", str(out),
+                            "--observed-share", "0.2-0.5"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "prior before onset: training units at 20%-50% of their life" in r.output
+    told = pd.read_csv(out)
+    assert told["prior_from"].iloc[0] != pred["prior_from"].iloc[0]
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test"), "--out", str(out),
+                            "--observed-share", "0.5-0.2"])  # fmt: skip
+    assert r.exit_code == 2 and "observed_share" in r.output
     r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test" / "manifest.csv"), "--out", str(out)])
     assert r.exit_code == 2 and "give a folder" in r.output
 

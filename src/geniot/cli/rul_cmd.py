@@ -61,6 +61,16 @@ def _read_units(path: Path, meta: dict) -> pd.DataFrame:
     return rtf.frame
 
 
+def _share_range(text: str) -> tuple[float, float]:
+    """``"0.5-0.95"`` or ``"0.5,0.95"`` -> (0.5, 0.95)."""
+    parts = text.replace(",", "-").split("-")
+    try:
+        a, b = (float(p) for p in parts)
+    except ValueError:
+        raise DataError(f"--observed-share {text!r}: give two shares of life A-B, e.g. 0.5-0.95") from None
+    return a, b
+
+
 def _val_units(text: str | None):
     if text is None:
         return None
@@ -191,12 +201,19 @@ def predict(
     truth: Path | None = typer.Option(None, "--truth", help="true RUL in the model's time unit: a CSV of unit, rul, "
                                                             "or C-MAPSS RUL_FD00x.txt; prints RMSE, MAE, PHM08, PHM2012 "
                                                             "and interval coverage, uncapped and capped"),
+    observed_share: str | None = typer.Option(None, "--observed-share", help="bearings: the units were observed (cut) "
+                                              "at a share of their life in A-B, e.g. 0.5-0.95; the prior before onset "
+                                              "then uses the training units at those shares (default: at the same age)"),
 ) -> None:
     """Predict remaining useful life per unit, with a 10-90% interval."""
     from geniot.predictors.rul import RULEstimator
 
     with user_errors():
         est = RULEstimator.load(model)
+        if observed_share is not None:
+            est.set_params(observed_share=_share_range(observed_share)).validate()
+            if est.gate_column is None:
+                console.print("  note: --observed-share changes only the prior before onset; this model has no onset gate")
         meta = dict(est.meta_ or {})
         pred = est.predict(_read_units(data, meta), source=str(data))
         write_frame(pred, out)
@@ -204,6 +221,11 @@ def predict(
         if "basis" in pred:
             for basis, n in pred["basis"].value_counts().items():
                 console.print(f"  {n} unit(s): {basis}")
+            if (pred["basis"] != "after onset: model").any():
+                share = est.observed_share
+                console.print("  prior before onset: " + (f"training units at {share[0]:.0%}-{share[1]:.0%} of their life "
+                              "(--observed-share)" if share is not None else "training units still before onset at the same "
+                              "age (--observed-share A-B if these units were cut at a known share of their life)"))  # fmt: skip
         if truth is not None:
             true = _truth_for(truth, pred)
             scores = rul_scores(pred["rul"], true, lower=pred["lower"], upper=pred["upper"], cap=est.cap_)

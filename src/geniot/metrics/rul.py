@@ -26,7 +26,8 @@ def phm2012_score(predicted, true) -> tuple[float, int]:
     if not ok.any():
         return float("nan"), int((~ok).sum())
     er = 100.0 * (t[ok] - p[ok]) / t[ok]
-    acc = np.where(er <= 0, np.exp(-np.log(0.5) * er / 5.0), np.exp(np.log(0.5) * er / 20.0))
+    acc = np.where(er <= 0, np.exp(-np.log(0.5) * np.minimum(er, 0.0) / 5.0),
+                   np.exp(np.log(0.5) * np.maximum(er, 0.0) / 20.0))  # each branch only where it applies: no overflow
     return float(acc.mean()), int((~ok).sum())
 
 

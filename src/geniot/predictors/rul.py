@@ -23,7 +23,12 @@ conditions and sensor columns (all other numeric columns). Steps, each choice sa
 * with ``gate_column`` (a boolean column, e.g. "degradation has started"), the CNN learns only
   rows where it is true, and a unit whose last row is not gated gets the population prior: the
   remaining life of the training units without onset at that age (ages in each condition's
-  median life), quantiles, said in ``basis`` and ``prior_from``;
+  median life), quantiles, said in ``basis`` and ``prior_from``; with ``observed_share=(a, b)``
+  (the units to predict were observed at a share of their life between a and b, as in test sets
+  cut before failure) the prior is instead the mean remaining life of the training units at the
+  shares in [a, b] where they were still before onset, weighted by how close their age then was
+  to the unit's (a Gaussian of 0.1 median lives): an age alone says little about the remaining
+  life when the observation point scales with the life;
 * ``augment`` adds synthetic training windows: ``"gaussian"`` or ``"diffusion"`` fits a
   conditional generator on (window, RUL) and samples windows at RUL values drawn from the
   training targets (generative augmentation); ``"jitter"`` adds noisy, rescaled copies of real
@@ -120,6 +125,7 @@ class RULEstimator(BaseTask):
         n_models: int = 5,
         lr_schedule: str | None = "auto",
         smoothing: float | None = None,
+        observed_share: tuple[float, float] | None = None,
         calibrate: bool = True,
         point: str = "mean",
         random_state: int | None = 0,
@@ -142,6 +148,7 @@ class RULEstimator(BaseTask):
         self.n_models = n_models
         self.lr_schedule = lr_schedule
         self.smoothing = smoothing
+        self.observed_share = observed_share
         self.calibrate = calibrate
         self.point = point
         self.random_state = random_state
@@ -158,6 +165,13 @@ class RULEstimator(BaseTask):
             raise DataError(f"point must be 'median' or 'mean', got {self.point!r}")
         if self.smoothing is not None and not 0.0 < float(self.smoothing) <= 1.0:
             raise DataError(f"smoothing (the exponential smoothing weight of the newest row) must be in (0, 1], got {self.smoothing!r}")
+        if self.observed_share is not None:
+            try:
+                a, b = (float(v) for v in self.observed_share)
+            except (TypeError, ValueError):
+                a = b = float("nan")
+            if not 0.0 <= a < b <= 1.0:
+                raise DataError(f"observed_share must be two shares of life 0 <= a < b <= 1, got {self.observed_share!r}")
         augment = self.augment
         if not (augment is None or isinstance(augment, BaseGenerator) or augment in ("jitter", "gaussian", "diffusion", "vae")):
             raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {augment!r}")
@@ -397,7 +411,11 @@ class RULEstimator(BaseTask):
             if gated.sum() < 2:
                 raise DataError(f"fewer than two rows where {self.gate_column!r} is true: nothing to learn after onset")
             windows, y, ends = windows[gated], y[gated], ends[gated]
-            self._say(f"learning from {len(y)} rows after onset ({self.gate_column}); before onset: population prior")
+            self._say(f"learning from {len(y)} rows after onset ({self.gate_column}); before onset: population prior, "
+                      + (f"from training units before onset at {self.observed_share[0]:.0%}-{self.observed_share[1]:.0%} of "
+                         "their life (observed_share)" if self.observed_share is not None else
+                         "from training units still before onset at the same age (--observed-share when the units to "
+                         "predict were cut at a known share of their life)"))  # fmt: skip
         # Early stopping on whole held-out units: windows of one unit overlap, so a random
         # hold-out of windows would only measure memorisation.
         seed = resolve_seed(self.random_state)
@@ -532,7 +550,8 @@ class RULEstimator(BaseTask):
         """10/50/90% of the remaining life at ``elapsed`` of the training units that were still
         before their onset at that age, and which units these were. Ages are measured in units of
         each condition's median life (a heavier condition wears out sooner), so that every training
-        unit counts, not only the few of the same condition."""
+        unit counts, not only the few of the same condition. With ``observed_share``: see
+        :meth:`_share_prior`."""
         lives, onsets = np.asarray(self.lives_, dtype=float), np.asarray(self.onsets_, dtype=float)
         conds = np.asarray(self.unit_conditions_)
         overall = float(np.median(lives))
@@ -540,6 +559,10 @@ class RULEstimator(BaseTask):
         unit_scale = np.array([scales[c] for c in conds])
         scale = scales.get(str(condition), overall)
         age = elapsed / scale
+        if self.observed_share is not None:
+            found = self._share_prior(lives / unit_scale, onsets / unit_scale, age)
+            if found is not None:
+                return tuple(v * scale for v in found[:3]) + (found[3],)
         for pick, what in ((onsets / unit_scale > age, "training units without onset at this share of their life"),
                            (lives / unit_scale >= age, "training units alive at this share of their life")):  # fmt: skip
             if pick.any():
@@ -547,6 +570,31 @@ class RULEstimator(BaseTask):
                 lo, mid, hi = np.quantile(left, QUANTILES)
                 return float(mid), float(lo), float(hi), f"{what}: {int(pick.sum())}"
         return 0.0, 0.0, 0.0, "older than every training unit"
+
+    def _share_prior(self, lives: np.ndarray, onsets: np.ndarray, age: float, width: float = 0.1):
+        """The prior when the units to predict were observed at a share of their life in
+        ``observed_share`` (lives, onsets and age in median lives of their condition): every
+        training unit is looked at on a grid of shares in that range where it was still before
+        onset; each look is weighted by a Gaussian of its age minus ``age`` (``width`` median
+        lives) and each unit counts as much as the others (uniform over its shares). The middle
+        value is the weighted mean (``point="mean"``) or median; None when no look is within three
+        widths of ``age``."""
+        a, b = (float(v) for v in self.observed_share)
+        shares = np.linspace(a, b, 91)
+        ages = lives[:, None] * shares[None, :]
+        left = lives[:, None] * (1.0 - shares[None, :])
+        weight = (ages < onsets[:, None]) * np.exp(-0.5 * ((ages - age) / width) ** 2)
+        if weight.max() < np.exp(-0.5 * 3.0**2):
+            return None
+        units = int(np.sum(weight.sum(axis=1) > 0.01 * weight.sum()))
+        left, weight = left.ravel(), weight.ravel()
+        order = np.argsort(left)
+        left, weight = left[order], weight[order]
+        cum = (np.cumsum(weight) - weight / 2) / weight.sum()
+        lo, med, hi = np.interp(QUANTILES, cum, left)
+        mid = float(np.sum(weight * left) / weight.sum()) if self.point == "mean" else float(med)
+        return mid, float(min(lo, mid)), float(max(hi, mid)), (
+            f"training units before onset at {a:.0%}-{b:.0%} of their life, near this age: {units}")
 
     def predict(self, frame: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
         """RUL at each unit's last row: unit, rul (mean, or median), lower (10%), upper (90%); with a gate
