@@ -127,7 +127,8 @@ def run_auto(gen, label, tests, args) -> dict:
         inside = (truth >= lower.reshape(shape)) & (truth <= upper.reshape(shape))
         hidden = np.isnan(holed) & ~np.isnan(truth)
         out[pattern] = {**errors(truth, holed, point.reshape(shape)), "coverage90": float(inside[hidden].mean()),
-                        "chosen": selection.chosen, "impute_s": round(time.perf_counter() - t1, 1)}  # fmt: skip
+                        "chosen": selection.chosen, "reason": selection.reason,
+                        "impute_s": round(time.perf_counter() - t1, 1)}  # fmt: skip
     return out
 
 

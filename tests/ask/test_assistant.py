@@ -94,6 +94,7 @@ def test_model_tools_answer(assistant):
     if filled["filled"]:
         frame = pd.read_csv(filled["file"])
         assert int(frame["flow_m3h_imputed"].sum()) == filled["filled"] and not frame["flow_m3h"].isna().any()
+        assert "chosen on held-out gaps" in gaps.text and filled["method"]  # `geniot impute`'s choice, not the raw model
     forecast = assistant.ask("Forecast the motor current of P-2 for the next 2 hours")
     band = forecast.values["signals"]["motor_current_a"]
     assert forecast.tool == "forecast" and len(band["median"]) == 12

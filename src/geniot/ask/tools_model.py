@@ -14,9 +14,8 @@ from geniot.ask.timewords import TimeRange
 from geniot.core.exceptions import DataError
 from geniot.core.record import channel_names
 from geniot.data.io import write_frame
-from geniot.tasks import GapImputer
 from geniot.tasks.twin import Forecaster, WhatIf
-from geniot.workflows.gap_filling import in_model_order
+from geniot.workflows.gap_filling import fill_series, in_model_order
 from geniot.workflows.training import build_model
 
 _FORECAST_STEPS = 12  # a forecast is this many steps of a resampled series
@@ -46,8 +45,12 @@ def impute(plant: PlantView, *, assets: list[str] | None, signal: str | None, ra
         if n_gaps == 0:
             parts.append(say(lang, f"{asset}: no gaps", f"{asset}: keine Lücken"))
             continue
-        imputer = GapImputer(generator=gen, prefit=True, n_draws=30, interval=0.9, random_state=0)
-        filled, lower, upper = imputer.transform(series, return_interval=True)
+        result = fill_series(gen, series, n_draws=30, interval=0.9, seed=0)  # `geniot impute`'s held-out choice
+        filled, lower, upper = result.filled, result.lower, result.upper
+        how = ""
+        if result.selection is not None:
+            how = say(lang, f", by {result.selection.chosen} (chosen on held-out gaps)", f", mit {result.selection.chosen} (an zurückgehaltenen Lücken gewählt)")
+            values[asset]["method"] = result.selection.reason
         frame = filled.to_dataframe()[keep]
         for j in cols:
             name = series.channels[j]
@@ -60,8 +63,8 @@ def impute(plant: PlantView, *, assets: list[str] | None, signal: str | None, ra
         plotted = plotted or asset
         values[asset]["file"] = str(path)
         width = float(np.nanmean((upper.values - lower.values)[keep][:, cols][gaps]))
-        parts.append(say(lang, f"{asset}: filled {n_gaps} missing values (mean 90% interval width {fmt_number(width)}) → {path}",
-                         f"{asset}: {n_gaps} fehlende Werte gefüllt (mittlere Breite des 90%-Intervalls {fmt_number(width)}) → {path}"))  # fmt: skip
+        parts.append(say(lang, f"{asset}: filled {n_gaps} missing values (mean 90% interval width {fmt_number(width)}){how} → {path}",
+                         f"{asset}: {n_gaps} fehlende Werte gefüllt (mittlere Breite des 90%-Intervalls {fmt_number(width)}){how} → {path}"))  # fmt: skip
     figure = None
     if files:
         frame = pd.read_csv(files[0], parse_dates=["timestamp"])
