@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import torch  # noqa: E402
 
-from geniot.data.cwru import cut_windows, load_recordings  # noqa: E402
+from geniot.data.cwru import labelled_windows, load_recordings  # noqa: E402
 from geniot.predictors.fault_cnn import RawFaultCNN  # noqa: E402
 
 CWRU = ROOT.parent / "shared" / "data" / "cwru"
@@ -43,13 +43,7 @@ LENGTH = 2048
 
 
 def windows(recs, loads, stride):
-    xs, ys = [], []
-    for r in recs:
-        if r.load_hp in loads:
-            w = cut_windows(r.signal, LENGTH, stride)
-            xs.append(w)
-            ys.append(np.full(len(w), r.label))
-    return np.concatenate(xs), np.concatenate(ys)
+    return labelled_windows(recs, loads, LENGTH, stride)
 
 
 def sd(a) -> float:

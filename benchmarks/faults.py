@@ -24,7 +24,7 @@ from sklearn.metrics import f1_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from geniot.data.cwru import cut_windows, load_recordings
+from geniot.data.cwru import labelled_windows, load_recordings
 from geniot.predictors.faults import FaultClassifier
 
 CWRU = ROOT.parent / "shared" / "data" / "cwru"
@@ -32,13 +32,7 @@ LENGTH = 2048
 
 
 def windows(recs, loads, stride):
-    xs, ys = [], []
-    for r in recs:
-        if r.load_hp in loads:
-            w = cut_windows(r.signal, LENGTH, stride)
-            xs.append(w)
-            ys.append(np.full(len(w), r.label))
-    return np.concatenate(xs), np.concatenate(ys)
+    return labelled_windows(recs, loads, LENGTH, stride)
 
 
 def main() -> None:

@@ -61,3 +61,16 @@ def cut_windows(signal: np.ndarray, length: int, stride: int | None = None) -> n
         raise DataError(f"a recording of {len(signal)} samples is shorter than a window of {length}")
     view = np.lib.stride_tricks.sliding_window_view(np.asarray(signal, dtype=np.float64), length)[::stride]
     return np.ascontiguousarray(view)
+
+
+def labelled_windows(recordings: list[Recording], loads, length: int, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(windows, labels) of the recordings at the motor loads ``loads`` (HP), cut by :func:`cut_windows`."""
+    xs, ys = [], []
+    for r in recordings:
+        if r.load_hp in loads:
+            w = cut_windows(r.signal, length, stride)
+            xs.append(w)
+            ys.append(np.full(len(w), r.label))
+    if not xs:
+        raise DataError(f"no recording at load(s) {sorted(loads)} HP")
+    return np.concatenate(xs), np.concatenate(ys)
