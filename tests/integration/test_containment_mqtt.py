@@ -11,20 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from waiting import wait_until
 
 from geniot.core.settings import Settings
 from geniot.service.app import create_app
 
 pytestmark = pytest.mark.integration
-
-
-def _wait(pred, timeout=20.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _publisher(port: int):
@@ -68,11 +60,11 @@ def test_nested_and_extreme_messages_are_contained(broker, tmp_path):
                     infos.append(pub.publish(topic, payload, qos=1))
             for info in infos:
                 info.wait_for_publish(10)
-            assert _wait(lambda: service.store.count() == 40), service.store.count()
-            assert _wait(lambda: service.store.count_dead_letters() == letters_expected), service.store.count_dead_letters()
+            assert wait_until(lambda: service.store.count() == 40, 20), service.store.count()
+            assert wait_until(lambda: service.store.count_dead_letters() == letters_expected, 20), service.store.count_dead_letters()
             # the network thread lives: a message sent after the hostile ones is stored
             _valid(pub, 100, t0).wait_for_publish(10)
-            assert _wait(lambda: service.store.count() == 42)
+            assert wait_until(lambda: service.store.count() == 42, 20)
             health = client.get("/api/health").json()
             assert health["status"] != "failing" and health["components"]["mqtt"]["state"] == "connected"
             assert health["components"]["writer"]["alive"]
@@ -84,7 +76,7 @@ def test_nested_and_extreme_messages_are_contained(broker, tmp_path):
             service = client.app.state.service
             assert service.mqtt.connected.wait(10)
             _valid(pub, 200, t0).wait_for_publish(10)
-            assert _wait(lambda: service.store.count() == 44)
+            assert wait_until(lambda: service.store.count() == 44, 20)
             time.sleep(0.5)
             assert service.store.count_dead_letters() == letters_expected
     finally:

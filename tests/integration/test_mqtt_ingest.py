@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from waiting import wait_until
 
 from geniot.data.simulate import PlantConfig, simulate_plant
 from geniot.data.store import SensorStore
@@ -22,15 +23,6 @@ pytestmark = pytest.mark.integration
 def _plant(days=0.1, assets=2, seed=0):
     plant = simulate_plant(PlantConfig(n_assets=assets, days=days, seed=seed))
     return plant, {a: plant.wide(a) for a in plant.assets()}
-
-
-def _wait(pred, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _ingest(store, broker, client_id="geniot-test"):
@@ -56,7 +48,7 @@ def test_simulator_readings_are_stored_per_asset_and_per_signal(broker, tmp_path
         end = datetime(2026, 6, 1)
         sent = publish_wide(broker.url, frames, end=end)
         assert sent == sum(len(f) for f in frames.values())
-        assert _wait(lambda: store.count() == len(plant.readings)), (store.count(), len(plant.readings))
+        assert wait_until(lambda: store.count() == len(plant.readings)), (store.count(), len(plant.readings))
         one = {plant.assets()[0]: frames[plant.assets()[0]]}
         publish_wide(broker.url, one, per_signal=True, site="s2", end=end)  # same readings, other shape: stored once
         writer.flush()
@@ -86,7 +78,7 @@ def test_malformed_messages_are_rejected_while_valid_ones_flow(broker, tmp_path)
             pub.publish(topic, payload, qos=1).wait_for_publish(5)
             ts = datetime.fromtimestamp(1_780_000_000 + i, UTC).isoformat()
             pub.publish("p/a/P-1/flow", json.dumps({"ts": ts, "value": float(i)}), qos=1).wait_for_publish(5)
-        assert _wait(lambda: store.count() == 50 and writer.stats.rejected == 50)
+        assert wait_until(lambda: store.count() == 50 and writer.stats.rejected == 50)
         writer.flush()
         reasons = " | ".join(store.dead_letters(100)["reason"])
         for needle in ("not valid JSON", "must be a number", "not a number JSON allows", "future", "unknown field", "over the"):
@@ -116,7 +108,7 @@ def test_service_restart_mid_stream_loses_no_acknowledged_reading(broker, tmp_pa
     store = SensorStore(path)
     writer, ingest = _ingest(store, broker, client_id="geniot-restart")
     t, done, _ = _stream(broker, frames)
-    assert _wait(lambda: store.count() > 200)
+    assert wait_until(lambda: store.count() > 200)
     ingest.client.disconnect()  # the service goes away while the stream goes on
     ingest.client.loop_stop()
     writer.close()
@@ -124,7 +116,7 @@ def test_service_restart_mid_stream_loses_no_acknowledged_reading(broker, tmp_pa
     assert done.wait(60)  # the broker acknowledged every message while we were gone
     store = SensorStore(path)
     writer, ingest = _ingest(store, broker, client_id="geniot-restart")  # same persistent session
-    assert _wait(lambda: store.count() == len(plant.readings), 60), (store.count(), len(plant.readings))
+    assert wait_until(lambda: store.count() == len(plant.readings), 60), (store.count(), len(plant.readings))
     ingest.stop()
     writer.close()
     store.close()
@@ -137,7 +129,7 @@ def test_broker_restart_mid_stream_loses_no_acknowledged_reading(broker, tmp_pat
     store = SensorStore(path)
     writer, ingest = _ingest(store, broker, client_id="geniot-broker-restart")
     publish_wide(broker.url, thirds[0])  # flows straight through
-    assert _wait(lambda: store.count() > 0)
+    assert wait_until(lambda: store.count() > 0)
     ingest.stop()  # the service is away: the broker queues the next third for its session ...
     writer.close()
     store.close()
@@ -146,7 +138,7 @@ def test_broker_restart_mid_stream_loses_no_acknowledged_reading(broker, tmp_pat
     store = SensorStore(path)
     writer, ingest = _ingest(store, broker, client_id="geniot-broker-restart")
     publish_wide(broker.url, thirds[2])
-    ok = _wait(lambda: store.count() == len(plant.readings), 60)
+    ok = wait_until(lambda: store.count() == len(plant.readings), 60)
     assert ok, (store.count(), len(plant.readings), writer.stats, broker.log.read_text()[-1500:])
     ingest.stop()
     writer.close()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
+from waiting import wait_until
 
 from geniot.cli.main import app as cli
 from geniot.core.settings import Settings
@@ -30,15 +31,6 @@ from geniot.ingest.writer import BatchWriter
 from geniot.service.state import PlantService
 
 pytestmark = pytest.mark.integration
-
-
-def _wait(pred, timeout=30.0, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def _target(broker, user: str | None, password: str | None = None, **kw) -> MQTTTarget:
@@ -106,14 +98,14 @@ def test_wrong_password_no_password_and_untrusted_broker_are_refused_in_words(se
     # The service's ingest with a wrong password: reported in its status, never the password.
     with SensorStore(tmp_path / "s.duckdb") as store:
         writer, ingest = _ingest(store, _target(secure_broker, "geniot", "not-the-secret"))
-        assert _wait(lambda: ingest.status()["connect_failures"] > 0, 20)
+        assert wait_until(lambda: ingest.status()["connect_failures"] > 0, 20)
         status = ingest.status()
         assert status["state"] == "disconnected" and "refused" in status["last_error"], status
         assert "not-the-secret" not in json.dumps(status) and status["problems"]
         ingest.stop()
         writer.close()
         writer, ingest = _ingest(store, MQTTTarget.from_url(secure_broker.tls_url("geniot"), env={}))  # untrusted CA
-        assert _wait(lambda: (ingest.status()["last_error"] or "").startswith("TLS handshake"), 20), ingest.status()
+        assert wait_until(lambda: (ingest.status()["last_error"] or "").startswith("TLS handshake"), 20), ingest.status()
         ingest.stop()
         writer.close()
 
@@ -135,7 +127,7 @@ def test_acl_only_the_service_publishes_alerts_and_only_sensors_publish_readings
         reader_pub.publish("plant/pumps/P-9", _reading(1_780_000_000, 9.0), qos=1).wait_for_publish(5)  # not a sensor
         sensor.publish("plant/pumps/P-1", _reading(1_780_000_001, 1.0), qos=1).wait_for_publish(5)
         service.publish("geniot/alerts/P-1", json.dumps({"kind": "opened"}), qos=1).wait_for_publish(5)
-        assert _wait(lambda: len(got) >= 1 and store.count() >= 2, 20), (got, store.count())
+        assert wait_until(lambda: len(got) >= 1 and store.count() >= 2, 20), (got, store.count())
         time.sleep(0.5)  # anything forged would have arrived by now (in order, before the real alert)
         assert [json.loads(p) for _, p in got] == [{"kind": "opened"}]
         assert store.assets() == ["P-1"] and store.count() == 2
@@ -172,10 +164,10 @@ def test_service_ingests_over_mqtts_what_simulate_publishes_over_mqtts(secure_br
         assert result.exit_code == 0, result.output
         assert "sensor-secret" not in result.output and "mqtts://sensor@localhost" in result.output
         expected = int(result.output.split("(")[1].split()[0])  # "published N messages (M readings, ..."
-        assert _wait(lambda: service.store.count() == expected, 60), (service.store.count(), expected)
+        assert wait_until(lambda: service.store.count() == expected, 60), (service.store.count(), expected)
         health = service.health()
         assert health["mqtt"]["state"] == "connected" and "service-secret" not in json.dumps(health, default=str)
-        assert _wait(lambda: service.mqtt.status()["broker_dropped"] is not None, 15)  # $SYS is readable by the service user
+        assert wait_until(lambda: service.mqtt.status()["broker_dropped"] is not None, 15)  # $SYS is readable by the service user
         assert service.mqtt.status()["broker_dropped"] == 0
 
         bad = CliRunner().invoke(cli, [*args[:-1], "alerts-reader"], env={"GENIOT_MQTT_PASSWORD": "wrong"})
@@ -210,14 +202,14 @@ def test_edge_runtime_reads_and_publishes_over_mqtts(secure_broker, tmp_path):
     threading.Thread(target=lambda: err_lines.extend(iter(proc.stderr.readline, "")), daemon=True).start()
     try:
         sensor = _client(secure_broker, "sensor")
-        assert _wait(lambda: any('"subscribed"' in line for line in err_lines), 60), (proc.poll(), err_lines)
+        assert wait_until(lambda: any('"subscribed"' in line for line in err_lines), 60), (proc.poll(), err_lines)
         names = [c for c in wide.columns if c != "timestamp"]
         for i, row in enumerate(wide.iloc[1200:1240].itertuples(index=False)):
             values = {n: float(getattr(row, n)) for n in names}
             if i >= 30:
                 values["flow_m3h"] *= 5
             sensor.publish(f"plant/pumps/{asset}", json.dumps({"ts": str(row.timestamp), "values": values}), qos=1).wait_for_publish(5)
-        assert _wait(lambda: alerts, 20), proc.poll()
+        assert wait_until(lambda: alerts, 20), proc.poll()
         assert alerts[0]["kind"] == "opened" and alerts[0]["asset"] == asset
     finally:
         proc.terminate()
@@ -269,7 +261,7 @@ def test_broker_kill9_mid_stream_loses_only_what_it_had_not_saved_and_doubles_no
     thread.start()
     # Kill mid-stream, but only once some publishes were acknowledged more than 3 s ago (on a
     # fast machine 2,000 readings arrive within a second, and the check below would be empty).
-    assert _wait(lambda: store.count() > 2000 and bool(first_ack) and time.monotonic() - first_ack[0] > 3.0, 60)
+    assert wait_until(lambda: store.count() > 2000 and bool(first_ack) and time.monotonic() - first_ack[0] > 3.0, 60)
     assert thread.is_alive(), "the stream ended before the kill: publish more messages"
     secure_broker.kill()
     killed_at = time.monotonic()
@@ -278,7 +270,7 @@ def test_broker_kill9_mid_stream_loses_only_what_it_had_not_saved_and_doubles_no
     pub.loop_stop()
     time.sleep(0.5)
     secure_broker.start()  # restarts from its persistence file
-    assert _wait(lambda: ingest.connected.is_set(), 30), ingest.status()
+    assert wait_until(lambda: ingest.connected.is_set(), 30), ingest.status()
     last = [-1, time.time()]
 
     def settled():
@@ -287,7 +279,7 @@ def test_broker_kill9_mid_stream_loses_only_what_it_had_not_saved_and_doubles_no
             last[:] = [n, time.time()]
         return time.time() - last[1] > 3.0
 
-    assert _wait(settled, 60, step=0.2)
+    assert wait_until(settled, 60, step=0.2)
     ingest.stop()
     writer.close()
     store.close()
@@ -323,9 +315,9 @@ def test_stock_broker_limits_lose_nothing_and_drops_elsewhere_are_reported(stock
         infos = [pub.publish(f"plant/pumps/P-{i % 4}", _reading(1_780_000_000 + i, float(i)), qos=1) for i in range(20_000)]
         for info in infos:
             info.wait_for_publish(60)
-        assert _wait(lambda: store.count() == 40_000, 120), (store.count(), broker.log.read_text()[-500:])
+        assert wait_until(lambda: store.count() == 40_000, 120), (store.count(), broker.log.read_text()[-500:])
         assert "dropped for client geniot-stock" not in broker.log.read_text()
-        assert _wait(lambda: ingest.status()["broker_dropped"] is not None, 15)
+        assert wait_until(lambda: ingest.status()["broker_dropped"] is not None, 15)
         assert ingest.status()["broker_dropped"] == 0 and not ingest.status()["problems"]
 
         # Another QoS 1 subscriber that never acknowledges: the broker drops its messages
@@ -336,10 +328,10 @@ def test_stock_broker_limits_lose_nothing_and_drops_elsewhere_are_reported(stock
         time.sleep(0.3)
         for i in range(1500):
             pub.publish(f"plant/pumps/P-{i % 4}", _reading(1_780_100_000 + i, float(i)), qos=1)
-        assert _wait(lambda: (ingest.status()["broker_dropped"] or 0) > 0, 20), ingest.status()
+        assert wait_until(lambda: (ingest.status()["broker_dropped"] or 0) > 0, 20), ingest.status()
         status = ingest.status()
         assert status["broker_dropped_since_start"] > 0 and "dropped" in " ".join(status["problems"])
-        assert _wait(lambda: store.count() == 43_000, 60)  # geniot itself still lost nothing
+        assert wait_until(lambda: store.count() == 43_000, 60)  # geniot itself still lost nothing
         for c in (pub, slow):
             c.disconnect()
             c.loop_stop()

@@ -26,6 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 from siem.siem_reader import parse_cef, parse_sd
 from typer.testing import CliRunner
+from waiting import wait_until
 
 from geniot.cli.main import app as cli
 from geniot.core.settings import Settings
@@ -58,15 +59,6 @@ SIM = ["--assets", "2", "--days", "0.35", "--interval", "60", "--seed", "2", "--
 # both ways to the microsecond the payload carries.
 TRAFFIC_TOLERANCE_S, STAMP_TOLERANCE_S = 0.5, 0.001
 LIVE_JITTER_S = 0.25  # delivery delay the detector learns as normal (see the stream fixture)
-
-
-def _wait(pred, timeout=30.0, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +154,7 @@ def test_the_live_service_raises_the_events_offline_detection_raises(acl_broker,
         r = client.post("/api/security/activate", json={"name": "plant"}, headers=ADMIN)
         assert r.status_code == 200, r.text
         assert r.json()["active"] == "plant"
-        assert _wait(lambda: _connected(client))
+        assert wait_until(lambda: _connected(client))
         t0 = time.time()
         result = runner.invoke(cli, ["simulate", *SIM, "--mqtt", f"mqtt://127.0.0.1:{acl_broker}", "--rate", str(RATE),
                                      "--publisher-prefix", "pub", "--out", str(sent)], env={"GENIOT_MQTT_PASSWORD": GATEWAY_PW})  # fmt: skip
@@ -170,7 +162,7 @@ def test_the_live_service_raises_the_events_offline_detection_raises(acl_broker,
         published = pd.read_csv(sent)
         n_messages = published["message"].nunique()
         assert f"published {n_messages} messages (0 not sent" in result.output
-        assert _wait(lambda: client.get("/api/security").json()["counts"].get("messages", 0) >= n_messages, timeout=30)
+        assert wait_until(lambda: client.get("/api/security").json()["counts"].get("messages", 0) >= n_messages, timeout=30)
         time.sleep(600.0 / SPEEDUP + 2.0)  # open traffic events close once idle for the traffic window (ticked each second)
         live = client.get("/api/security").json()
         health = client.get("/api/health").json()
@@ -219,7 +211,7 @@ def test_unknown_publishers_and_topics_are_security_events_stored_sent_to_the_si
     home = _home_with_detector(tmp_path, stream)
     with _service(home, acl_broker, syslog=f"tcp://127.0.0.1:{rsyslog.tcp_port}") as client:
         assert client.post("/api/security/activate", json={"name": "plant"}, headers=ADMIN).status_code == 200
-        assert _wait(lambda: _connected(client))
+        assert wait_until(lambda: _connected(client))
         alerts: list = []
         listener = make_client(f"alerts-{time.time_ns()}", clean=True)
         listener.on_message = lambda c, u, m: alerts.append((m.topic, json.loads(m.payload)))
@@ -229,14 +221,14 @@ def test_unknown_publishers_and_topics_are_security_events_stored_sent_to_the_si
         _publish(acl_broker, "intruder", "pub/intruder/plant/pumps/P-1", [50.0])  # a valid account, never a gateway of P-1
         _publish(acl_broker, "gw-P-2", "pub/gw-P-2/plant/pumps-x/P-2", [50.0])  # a known gateway on a topic never seen
         _publish(acl_broker, "intruder", "pub/gw-P-1/plant/pumps/P-1", [50.0])  # forging a gateway's name: the broker refuses
-        assert _wait(lambda: client.get("/api/health").json()["components"]["mqtt"]["messages"] >= 2)
+        assert wait_until(lambda: client.get("/api/health").json()["components"]["mqtt"]["messages"] >= 2)
         time.sleep(1.0)  # the refused message would have arrived by now
         assert client.get("/api/health").json()["components"]["mqtt"]["messages"] == 2
         # spoof events stay open while the stream goes on; a tick closes them once idle for the window
-        assert _wait(lambda: len(client.get("/api/events", params={"kind": "security"}).json()) == 2, timeout=10)
+        assert wait_until(lambda: len(client.get("/api/events", params={"kind": "security"}).json()) == 2, timeout=10)
         stored = client.get("/api/events", params={"kind": "security"}).json()
         assert client.get("/api/events", params={"kind": "process"}).json() == []
-        assert _wait(lambda: len(alerts) >= 2, timeout=10)
+        assert wait_until(lambda: len(alerts) >= 2, timeout=10)
         listener.disconnect()
         listener.loop_stop()
     assert sorted(t for t, _ in alerts) == ["geniot/alerts/security/P-1", "geniot/alerts/security/P-2"]  # published on MQTT too
@@ -271,10 +263,10 @@ def test_a_failing_detector_is_contained_and_counted_while_readings_are_stored(a
     state.write_text(json.dumps(spec))
     with _service(home, acl_broker) as client:
         assert client.post("/api/security/activate", json={"name": "plant"}, headers=ADMIN).status_code == 200
-        assert _wait(lambda: _connected(client))
+        assert wait_until(lambda: _connected(client))
         # rows of P-1 from its own gateway reach the generative model, which cannot score them
         _publish(acl_broker, "gw-P-1", "pub/gw-P-1/plant/pumps/P-1", [50.0 + i for i in range(12)])
-        assert _wait(lambda: client.get("/api/health").json()["ingest"]["stored"] == 24)
+        assert wait_until(lambda: client.get("/api/health").json()["ingest"]["stored"] == 24)
         health = client.get("/api/health").json()
         assert client.post("/api/security/activate", json={"name": "missing"}, headers=ADMIN).status_code == 404
     sec = health["components"]["security"]

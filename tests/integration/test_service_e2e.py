@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import queue
-import time
 from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
+from waiting import wait_until
 
 from geniot.cli.main import app as cli
 from geniot.core.settings import Settings
@@ -20,15 +20,6 @@ from geniot.service.app import create_app
 pytestmark = pytest.mark.integration
 TOKEN = "e2e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def _wait(pred, timeout=60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_simulate_to_broker_to_store_to_api_with_live_alerts(broker, tmp_path):
@@ -41,19 +32,19 @@ def test_simulate_to_broker_to_store_to_api_with_live_alerts(broker, tmp_path):
     sub.subscribe("geniot/alerts/#", qos=1)
     sub.loop_start()
     with TestClient(create_app(settings)) as client:
-        assert _wait(lambda: client.get("/api/health").json()["mqtt"]["connected"], 10)
+        assert wait_until(lambda: client.get("/api/health").json()["mqtt"]["connected"], 10)
         result = CliRunner().invoke(cli, ["simulate", "--assets", "2", "--days", "0.5", "--seed", "3", "--mqtt", broker.url])
         assert result.exit_code == 0, result.output
         expected = int(result.output.split("(")[1].split()[0])  # "published N messages (M readings, ..."
-        assert _wait(lambda: client.get("/api/health").json()["readings"] == expected), client.get("/api/health").json()
+        assert wait_until(lambda: client.get("/api/health").json()["readings"] == expected, 60), client.get("/api/health").json()
         assets = client.get("/api/assets").json()
         assert [a["asset"] for a in assets] == ["P-1", "P-2"]
         wide = client.get("/api/assets/P-1/readings", params={"last": 50}).json()
         assert len(wide["timestamps"]) == 50 and "flow_m3h" in wide["signals"]
 
         job = client.post("/api/models/train", json={"model": "p1", "asset": "P-1", "window": 8}, headers=AUTH).json()
-        assert _wait(lambda: client.get(f"/api/jobs/{job['id']}").json()["status"] == "done", 60)
-        assert _wait(lambda: "P-1" in client.get("/api/health").json()["live"], 10)
+        assert wait_until(lambda: client.get(f"/api/jobs/{job['id']}").json()["status"] == "done", 60)
+        assert wait_until(lambda: "P-1" in client.get("/api/health").json()["live"], 10)
 
         # A live stream where the flow sensor reads ten times too high: scored, an event, an alert.
         pub = make_client("gateway", clean=True)
@@ -66,7 +57,7 @@ def test_simulate_to_broker_to_store_to_api_with_live_alerts(broker, tmp_path):
             values = dict(base, flow_m3h=base["flow_m3h"] * 10)
             ts = (t_last + timedelta(seconds=i + 1)).isoformat() + "Z"  # after the stored history
             pub.publish("plant/pumps/P-1", json.dumps({"ts": ts, "values": values}), qos=1).wait_for_publish(5)
-        assert _wait(lambda: len(client.get("/api/events", params={"asset": "P-1"}).json()) > 0, 30)
+        assert wait_until(lambda: len(client.get("/api/events", params={"asset": "P-1"}).json()) > 0, 30)
         event = client.get("/api/events", params={"asset": "P-1"}).json()[0]
         assert "flow_m3h" in event["top_sensors"].split(";")[0:2]
         topic, alert = alerts.get(timeout=10)

@@ -4,13 +4,13 @@ online backup; and the retention worker's thread, schedule and containment."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from waiting import wait_until
 
 from geniot.core.settings import Settings
 from geniot.data import SensorStore
@@ -104,13 +104,6 @@ def test_backup_while_the_service_runs_and_restore(client, tmp_path):
 
 
 # ------------------------------------------------------------------------------- the worker
-def _wait(predicate, timeout_s=30.0):
-    deadline = time.monotonic() + timeout_s
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return predicate()
-
-
 def test_the_worker_runs_on_its_schedule_and_stops(tmp_path):
     settings = Settings(home=tmp_path, retention_raw_days=1, retention_every_s=0.05)
     with SensorStore(tmp_path / "s.duckdb") as store:
@@ -118,7 +111,7 @@ def test_the_worker_runs_on_its_schedule_and_stops(tmp_path):
                                    "signal": "x", "value": 2.0}))  # fmt: skip
         worker = RetentionWorker(store, settings, first_run_after_s=0)
         worker.start()
-        assert _wait(lambda: worker.runs >= 3)
+        assert wait_until(lambda: worker.runs >= 3)
         worker.stop()
         status = worker.status()
         assert status["state"] == "stopped" and not status["alive"] and status["failed_runs"] == 0
@@ -132,7 +125,7 @@ def test_a_failing_part_is_reported_and_stops_nothing(tmp_path):
         store.add_dead_letters([(datetime.now(UTC).replace(tzinfo=None), "mqtt", "t", "bad", "{")] * 3)
         worker = RetentionWorker(store, settings, first_run_after_s=0)
         worker.start()
-        assert _wait(lambda: worker.runs >= 2)
+        assert wait_until(lambda: worker.runs >= 2)
         status = worker.status()
         worker.stop()
         assert status["alive"] and status["failed_runs"] >= 2 and "fortnightly" in status["last_error"]

@@ -8,6 +8,7 @@ import threading
 import time
 
 from siem.siem_reader import read_frames
+from waiting import wait_until
 
 from geniot.siem import SyslogSender, SyslogTarget
 from geniot.siem.sender import MAX_MESSAGE_BYTES
@@ -62,15 +63,6 @@ class TcpReceiver:
         self.server.close()
 
 
-def _wait(pred, timeout=10.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,7 +75,7 @@ def test_tcp_messages_arrive_octet_counted_in_order():
     messages = [f"<133>1 - - geniot - m{i} - msg {i} Öl".encode() for i in range(200)]
     assert all(sender.send(m) for m in messages)
     assert sender.flush(10)
-    assert _wait(lambda: len(rx.frames()) == 200)
+    assert wait_until(lambda: len(rx.frames()) == 200, 10)
     assert rx.frames() == messages
     sender.close()
     status = sender.status()
@@ -96,13 +88,13 @@ def test_a_receiver_that_closes_the_connection_is_reconnected_without_loss():
     sender = SyslogSender(SyslogTarget("tcp", "127.0.0.1", rx.port))
     for i in range(10):
         sender.send(b"first %d" % i)
-    assert _wait(lambda: len(rx.frames()) == 10)
+    assert wait_until(lambda: len(rx.frames()) == 10, 10)
     rx.drop_connections()  # as a restarted receiver does
     time.sleep(0.2)
     for i in range(10):
         sender.send(b"second %d" % i)
     assert sender.flush(10)
-    assert _wait(lambda: len(rx.frames()) == 20)
+    assert wait_until(lambda: len(rx.frames()) == 20, 10)
     assert [f for f in rx.frames() if f.startswith(b"second")] == [b"second %d" % i for i in range(10)]
     assert sender.status()["reconnects"] == 1 and len(rx.connections) == 2
     sender.close()
@@ -114,13 +106,13 @@ def test_messages_wait_in_the_queue_while_the_receiver_is_away():
     sender = SyslogSender(SyslogTarget("tcp", "127.0.0.1", port), retry_max_s=0.2)
     for i in range(5):
         sender.send(b"queued %d" % i)
-    assert _wait(lambda: sender.status()["state"] == "disconnected")
+    assert wait_until(lambda: sender.status()["state"] == "disconnected", 10)
     status = sender.status()
     assert status["queued"] == 5 and status["sent"] == 0 and "Connection refused" in status["last_error"]
     assert "is not connected" in sender.problems()[0]
     rx = TcpReceiver(port)  # the receiver comes (back) on the same port
     assert sender.flush(10)
-    assert _wait(lambda: len(rx.frames()) == 5)
+    assert wait_until(lambda: len(rx.frames()) == 5, 10)
     assert rx.frames() == [b"queued %d" % i for i in range(5)] and sender.status()["state"] == "connected"
     sender.close()
     rx.close()
