@@ -25,6 +25,25 @@ from geniot.tasks.long_synthesis import FaultProfile, learn_fault_profiles
 _NORMAL = ("normal", "", "0", "none", "nan")
 
 
+def read_label_file(labels: Path, table: dict[str, SensorSeries], column: str) -> pd.DataFrame:
+    """A labels file (CSV or Parquet, e.g. from `geniot simulate --labels`) with ``ts`` (or
+    ``timestamp``), ``column`` and ``asset`` (filled in when the data hold one asset)."""
+    labels = Path(labels)
+    if not labels.is_file():
+        raise DataError("the labels file does not exist", file=str(labels))
+    lower = labels.name.lower()
+    frame = pd.read_parquet(labels) if lower.endswith((".parquet", ".pq")) else pd.read_csv(labels)
+    frame = frame.rename(columns={"timestamp": "ts"})
+    for col in ("ts", column):
+        if col not in frame.columns:
+            raise DataError(f"the labels have no {col!r} column (columns: {list(frame.columns)})", file=str(labels))
+    if "asset" not in frame.columns:
+        if len(table) != 1:
+            raise DataError(f"the labels have no asset column but the data hold {sorted(table)}", file=str(labels))
+        frame["asset"] = next(iter(table))
+    return frame
+
+
 def fault_keys(table: dict[str, SensorSeries], labels: Path | None, data: Path) -> dict[str, pd.Series]:
     """Per asset, the fault key of every row of its series ('normal' where there is none)."""
     if labels is None:
@@ -35,19 +54,7 @@ def fault_keys(table: dict[str, SensorSeries], labels: Path | None, data: Path) 
         frame["asset"] = next(iter(table))
         source = str(data)
     else:
-        labels = Path(labels)
-        if not labels.is_file():
-            raise DataError("the labels file does not exist", file=str(labels))
-        lower = labels.name.lower()
-        frame = pd.read_parquet(labels) if lower.endswith((".parquet", ".pq")) else pd.read_csv(labels)
-        frame = frame.rename(columns={"timestamp": "ts"})
-        for col in ("ts", "fault"):
-            if col not in frame.columns:
-                raise DataError(f"the labels have no {col!r} column (columns: {list(frame.columns)})", file=str(labels))
-        if "asset" not in frame.columns:
-            if len(table) != 1:
-                raise DataError(f"the labels have no asset column but the data hold {sorted(table)}", file=str(labels))
-            frame["asset"] = next(iter(table))
+        frame = read_label_file(labels, table, "fault")
         source = str(labels)
     frame["ts"] = pd.to_datetime(frame["ts"])
     key = frame["fault"].astype(object).where(frame["fault"].notna(), "normal").astype(str)

@@ -28,6 +28,7 @@ from geniot.core.exceptions import DataError
 from geniot.core.validation import check_random_state
 from geniot.data.io import read_table
 from geniot.data.series import SensorSeries
+from geniot.workflows.fault_labels import read_label_file
 
 #: text column names taken as an operating mode
 MODE_COLUMNS = ("regime", "mode", "state", "status", "operating_mode", "betriebsart")
@@ -79,10 +80,8 @@ def _rows(table: dict[str, SensorSeries], channels: list[str]) -> tuple[np.ndarr
     return np.concatenate(parts), stamps
 
 
-def _from_labels(path: Path, stamps, n_rows: int) -> np.ndarray | None:
-    labels = read_regime_labels(path)
-    if "regime" not in labels.columns:
-        return None
+def _from_labels(path: Path, table: dict[str, SensorSeries], stamps, n_rows: int) -> np.ndarray:
+    labels = read_label_file(path, table, "regime")
     key = labels.set_index([labels["asset"].astype(str), pd.to_datetime(labels["ts"])])["regime"]
     out = []
     for asset, ts in stamps:
@@ -96,12 +95,10 @@ def _from_labels(path: Path, stamps, n_rows: int) -> np.ndarray | None:
     return lab
 
 
-def read_regime_labels(path: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(path) if Path(path).suffix == ".parquet" else pd.read_csv(path)
-    missing = {"ts", "asset"} - set(frame.columns)
-    if missing:
-        raise DataError(f"the labels file lacks the column(s) {sorted(missing)}", file=str(path))
-    return frame
+def _channel_scale(x: np.ndarray) -> np.ndarray:
+    """Per-channel spread of the rows (1 where a channel is constant): the distance's unit."""
+    scale = np.nanstd(x, axis=0)
+    return np.where(scale > 0, scale, 1.0)
 
 
 def _from_text(table: dict[str, SensorSeries]) -> tuple[str, np.ndarray] | None:
@@ -166,12 +163,9 @@ def learn_regimes(
     if missing:
         raise DataError(f"the data lack the model's channels: {missing}")
     x, stamps = _rows(table, channels)
-    scale = np.nanstd(x, axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
+    scale = _channel_scale(x)
     if labels is not None:
-        lab = _from_labels(Path(labels), stamps, len(x))
-        if lab is None:
-            raise DataError("the labels file has no 'regime' column", file=str(labels))
+        lab = _from_labels(Path(labels), table, stamps, len(x))
         return _centres(x, lab, scale, f"the regime column of {labels}")
     text = _from_text(table)
     if text is not None:
@@ -225,8 +219,7 @@ def text_column_models(table: dict[str, SensorSeries], channels: list[str]) -> d
     if not names or any(c not in s.channels for s in table.values() for c in channels):
         return {}
     x, _ = _rows(table, channels)
-    scale = np.nanstd(x, axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
+    scale = _channel_scale(x)
     out = {}
     for name in names:
         lab = np.concatenate([np.asarray(s.categorical[name], dtype=object) for s in table.values()])
