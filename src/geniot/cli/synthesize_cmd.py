@@ -23,9 +23,9 @@ from geniot.cli.progress import console, user_errors
 from geniot.core.exceptions import DataError
 from geniot.core.record import channel_names
 from geniot.data.formats import format_times
-from geniot.data.io import write_frame
+from geniot.data.io import read_table, write_frame
 from geniot.models.loading import load_generator
-from geniot.workflows.regimes import regimes_from_file
+from geniot.workflows.regimes import learn_regimes
 from geniot.workflows.synthesis import (
     FaultRequest,
     asset_names,
@@ -36,6 +36,7 @@ from geniot.workflows.synthesis import (
     profiles_from_files,
     text_columns,
     training_file_layout,
+    training_table,
     wide_frames,
     write_synthesis,
 )
@@ -95,12 +96,14 @@ def synthesize(
             console.print(f"learned faults from {source}: {', '.join(sorted(profiles))}")
         elif requests:
             console.print(f"faults learned at fit time: {', '.join(sorted(profiles))}")
+        table, unread = training_table(model) if out is not None or regime is not None else (None, None)
         regimes = None
         if regime is not None:
             source = fault_data or (Path(record.source) if record.source else None)
             if source is None or not source.is_file():
                 raise DataError(f"--regime needs the training data to learn regimes from: {source} is not here; pass --fault-data FILE")
-            regimes = regimes_from_file(source, channels, regime_labels, seed=seed)
+            real = table if fault_data is None and table is not None else read_table(source)
+            regimes = learn_regimes(real, channels, labels=regime_labels, seed=seed)
             console.print(f"regimes learned: {regimes.describe()}")
             regimes.index(regime)  # an unknown name: said before any work
         elif regime_labels is not None:
@@ -122,7 +125,7 @@ def synthesize(
         for note in result.notes:
             console.print(note)
         n = len(result.timestamps)
-        file_layout, why = training_file_layout(model) if out is not None else (None, None)
+        file_layout, why = training_file_layout(table, unread) if out is not None else (None, None)
         what = (
             f"{n} steps every {result.interval_s:g} s from {_shown_time(result.timestamps[0], file_layout)} for "
             f"{len(result.values)} asset(s); {len(result.seams)} stretches joined by continuation with {model.registry_name}"
@@ -137,7 +140,7 @@ def synthesize(
                 console.print(f"[yellow]{layout['error']}; writing the wide layout[/yellow]")
             if why:
                 console.print(f"[yellow]{why}[/yellow]")
-            texts, said = text_columns(model, result)
+            texts, said = text_columns(table, result)
             if said:
                 console.print(f"[yellow]{said}[/yellow]")
             frame = write_synthesis(result, out, layout, file_layout, texts)

@@ -26,7 +26,6 @@ import pandas as pd
 
 from geniot.core.exceptions import DataError
 from geniot.core.validation import check_random_state
-from geniot.data.io import read_table
 from geniot.data.series import SensorSeries
 from geniot.workflows.fault_labels import read_label_file
 
@@ -171,10 +170,6 @@ def learn_regimes(
     if text is not None:
         return _centres(x, text[1], scale, f"the data's text column {text[0]!r}")
     return _clusters(x, scale, seed)
-
-
-def regimes_from_file(data: Path, channels: list[str], labels: Path | None = None, seed: int = 0) -> RegimeSet:
-    return learn_regimes(read_table(Path(data)), channels, labels=labels, seed=seed)
 
 
 class RegimeGuided:

@@ -21,6 +21,7 @@ from geniot.core.names import check_name
 from geniot.core.record import channel_names
 from geniot.core.validation import check_random_state
 from geniot.data.io import read_data, read_table, write_frame
+from geniot.data.series import SensorSeries
 from geniot.tasks.long_synthesis import (
     CALENDAR_CONDITIONS,
     FaultProfile,
@@ -302,31 +303,38 @@ def model_profiles(model: BaseGenerator) -> dict[str, FaultProfile]:
     return {k: FaultProfile.from_dict(v) for k, v in faults.items()}
 
 
-def training_file_layout(model: BaseGenerator) -> tuple[object | None, str | None]:
-    """The training file's full layout (separator, decimal marks, time format, headers with
-    units), read again from the source the model records; (None, why) when it cannot be."""
+def training_table(model: BaseGenerator) -> tuple[dict[str, SensorSeries] | None, str | None]:
+    """The training file the model records, read again (once per command: its layout, its text
+    columns and its regimes all come from it); (None, why) when it cannot be."""
     source = model.training_.source or None
     if not source or not Path(source).is_file():
-        return None, f"the training file {source!r} is not here, so only its column names are kept"
+        return None, f"the training file {source!r} is not here"
     try:
-        table = read_data(Path(source)).table
+        return read_data(Path(source)).table, None
     except DataError as exc:
-        return None, f"could not read the training file's layout again ({exc}); only its column names are kept"
+        return None, f"could not read the training file again ({exc})"
+
+
+def training_file_layout(table: dict[str, SensorSeries] | None, why: str | None = None) -> tuple[object | None, str | None]:
+    """The training file's full layout (separator, decimal marks, time format, headers with
+    units) from :func:`training_table`'s result; (None, why) when there is none."""
+    if table is None:
+        return None, f"{why}, so only its column names are kept"
     layout = getattr(next(iter(table.values())), "layout", None)
     return layout, None if layout is not None else "the data reader gives no layout; only the column names are kept"
 
 
-def text_columns(model: BaseGenerator, result: SynthesisResult) -> tuple[dict[str, np.ndarray], str | None]:
+def text_columns(table: dict[str, SensorSeries] | None, result: SynthesisResult) -> tuple[dict[str, np.ndarray], str | None]:
     """Values for the training file's text columns (a Status, a mode) the generator does not
     learn: per step the value whose real rows' centre lies nearest the synthetic numbers, and a
-    sentence saying so; ({}, None) when the file has none or is not here."""
-    source = model.training_.source or None
-    if not source or not Path(source).is_file():
+    sentence saying so; ({}, None) when the file (``table``, from :func:`training_table`) has none
+    or is not here (the layout's message says that)."""
+    if table is None:
         return {}, None
     try:
-        models = text_column_models(read_table(Path(source)), result.channels)
-    except DataError:
-        return {}, None
+        models = text_column_models(table, result.channels)
+    except DataError as exc:
+        return {}, f"text columns not synthesized: {exc}"
     if not models:
         return {}, None
     (values,) = result.values.values() if len(result.values) == 1 else (None,)
