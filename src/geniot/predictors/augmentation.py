@@ -64,7 +64,9 @@ def smote_windows(windows, labels, n_per_class: int, rng: np.random.Generator) -
     """``n_per_class`` mixes ``a + t (b - a)`` of two different real windows of each class.
 
     Returns (windows, labels, skipped classes): a class with one window has no pair to mix and
-    is skipped (so SMOTE adds nothing in a 1-shot setting; the caller says so).
+    is skipped (so SMOTE adds nothing in a 1-shot setting; the caller says so). With at most six
+    windows per class this is imbalanced-learn's SMOTE (its 5 neighbours are every other window
+    of the class), written out here so that the partner is drawn per sample and the skip is said.
     """
     x, y = _check(windows, labels, 1)
     out_x, out_y, skipped = [], [], []

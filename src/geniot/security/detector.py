@@ -394,7 +394,7 @@ class SecurityStream:
         st.cusum.suspect[:] = False
         pad = self.det.window * self.det.interval_s_
         for s, e in st.replay_spans + ([(st.replay_event["start"], st.replay_event["end"])] if st.replay_event else []):
-            if ev.first_alarm <= e + pad and ev.end >= s - pad and ev.first_alarm >= s - pad and ev.end <= e + pad:
+            if s - pad <= ev.first_alarm and ev.end <= e + pad:  # first alarm to end (first_alarm <= end) inside it
                 return []  # every alarm at a replay's seams: the replay event says what it is
         windows = np.stack(ev.windows)
         j, _ = st.model.isolate(windows, np.flatnonzero([bool(x) for x in ev.stats]))
