@@ -129,6 +129,36 @@ def test_wrong_channels_for_the_artifact(files, tmp_path):
     assert result.exit_code == 2 and "missing" in result.output
 
 
+def test_a_signal_the_model_does_not_know_is_left_out_and_said(files, tmp_path):
+    _, long_csv, _, art, wide = files
+    extra = tmp_path / "extra.csv"
+    spare = wide.assign(spare_temp_c=np.where(np.arange(len(wide)) % 7 == 0, np.nan, 20.0))
+    spare.to_csv(extra, index=False)
+    scores = tmp_path / "s.csv"
+    result = run("detect", art, extra, "--train-rows", "300", "--out", scores)
+    assert result.exit_code == 0, result.output
+    assert "spare_temp_c" in result.output and "not in the model" in result.output
+    assert len(pd.read_csv(scores)) == len(wide)
+    filled_csv = tmp_path / "f.csv"
+    result = run("impute", art, extra, "--out", filled_csv)
+    assert result.exit_code == 0, result.output
+    assert "spare_temp_c" in result.output and "not in the model" in result.output
+    filled = pd.read_csv(filled_csv)
+    assert filled["spare_temp_c"].isna().sum() == spare["spare_temp_c"].isna().sum()  # written back as read
+    assert not filled[[c for c in wide.columns if c != "timestamp"]].isna().any().any()
+    # long layout: the unknown signal's rows come back as read, not filled
+    plant = pd.read_csv(long_csv)
+    first = plant[plant.signal == plant.signal.iloc[0]].assign(signal="spare_temp_c")
+    long_extra = tmp_path / "long_extra.csv"
+    pd.concat([plant, first.iloc[::2]]).to_csv(long_extra, index=False)
+    result = run("impute", art, long_extra, "--out", tmp_path / "fl.csv")
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "fl.csv")
+    spare_rows = out[out.signal == "spare_temp_c"]
+    assert len(spare_rows) == len(first.iloc[::2].dropna(subset=["value"]))
+    assert (spare_rows.imputed == 0).all()
+
+
 def test_all_nan_column_is_named(files, tmp_path):
     _, _, wide_csv, art, wide = files
     dead = tmp_path / "dead.csv"

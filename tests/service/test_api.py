@@ -176,4 +176,6 @@ def test_live_scoring_fills_gaps_as_they_arrive(client):
     fill = fills[0]
     assert fill["lower"] <= fill["value"] <= fill["upper"]
     assert abs(fill["value"] - base["flow_m3h"]) < 0.2 * abs(base["flow_m3h"])
-    assert client.get("/api/health").json()["live"][asset]["scored"] >= 4
+    live = client.get("/api/health").json()["live"][asset]
+    assert live["scored"] >= 4
+    assert live["fills"]["flow_m3h"] in ("model", "last value") and "flow_m3h" in live["fills_reason"]

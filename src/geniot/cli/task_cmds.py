@@ -31,8 +31,12 @@ def impute(
 ) -> None:
     """Fill the gaps of a data file; observed values are kept exactly."""
     with user_errors():
-        with working(f"filling the gaps of {data}"):
-            results, layout = fill_file(artifact, data, n_draws=draws, interval=interval, stride=stride, seed=seed, method=method)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with working(f"filling the gaps of {data}"):
+                results, layout = fill_file(artifact, data, n_draws=draws, interval=interval, stride=stride, seed=seed, method=method)
+        for w in caught:
+            console.print(f"[yellow]warning:[/yellow] {with_hint(w.message)}")
         for asset, r in results.items():
             if r.selection is not None and r.selection.kinds:
                 console.print(f"{asset}: {r.selection.reason}")

@@ -1,5 +1,7 @@
 """Live scoring: readings as they are stored become rows per asset, scored one at a time by the
-asset's active detector; flagged runs become events (stored and published); gaps are filled.
+asset's active detector; flagged runs become events (stored and published); gaps in the newest
+row are filled by the model or by holding the last value, whichever filled held-out newest readings
+of the asset's history better (``tasks.live_fill``; the choice is in health).
 
 Events come from the one event tracker (``geniot.core.events``): activating a detector scans the
 stored history with it (``workflows.history.track_history``) and live scoring continues that
@@ -27,8 +29,9 @@ import pandas as pd
 from geniot.core.exceptions import DataError
 from geniot.data.store import SensorStore
 from geniot.ingest.messages import Reading
-from geniot.tasks import AnomalyDetector, GapImputer
+from geniot.tasks import AnomalyDetector
 from geniot.tasks.events import Event
+from geniot.tasks.live_fill import NewestStepFiller
 from geniot.workflows.history import track_history
 
 _MAX_PENDING_TS = 64  # timestamps kept open per asset while their signals arrive
@@ -40,7 +43,7 @@ class AssetState:
     model: str
     channels: list[str]
     scorer: object
-    imputer: GapImputer | None
+    imputer: NewestStepFiller
     pending: dict[datetime, dict[str, float]] = field(default_factory=dict)
     recent: deque = field(default_factory=lambda: deque(maxlen=2048))  # (ts, score, flag)
     last_ts: datetime | None = None
@@ -63,8 +66,7 @@ class LiveMonitor:
     def activate(self, asset: str, detector: AnomalyDetector, model: str) -> None:
         gen = detector.generator_
         channels = list(gen.channel_names_ or [])
-        imputer = GapImputer(generator=gen, prefit=True, n_draws=8) if gen.can_impute else None
-        state = AssetState(detector, model, channels, detector.stream(asset=asset), imputer)
+        state = AssetState(detector, model, channels, detector.stream(asset=asset), NewestStepFiller(gen))
         self._warm_start(asset, state)
         with self._lock:
             self._assets[asset] = state
@@ -91,7 +93,9 @@ class LiveMonitor:
         try:
             series = self.store.read_wide(asset, signals=state.channels)
         except Exception:  # no history yet: the scorer fills up from live readings
+            state.imputer.fit(np.empty((0, len(state.channels))))
             return
+        state.imputer.fit(series.values)
         if series.n_steps == 0:
             return
         try:
@@ -115,7 +119,8 @@ class LiveMonitor:
             return {
                 a: {"model": s.model, "scored": s.scored, "threshold": s.detector.threshold_.value,
                     "open_event": s.event is not None, "paused": s.error is not None,
-                    "error": s.error, "errors": s.errors}
+                    "error": s.error, "errors": s.errors, "fills": s.imputer.summary(),
+                    "fills_reason": s.imputer.reason}
                 for a, s in self._assets.items()
             }  # fmt: skip
 
@@ -178,7 +183,7 @@ class LiveMonitor:
     def _score(self, asset: str, state: AssetState, ts: datetime, values: np.ndarray) -> None:
         state.last_ts = ts
         result = state.scorer.update(values, ts)
-        if np.isnan(values).any() and state.imputer is not None:
+        if np.isnan(values).any():
             self._fill(asset, state, ts)
         if result is None:
             return
@@ -194,14 +199,13 @@ class LiveMonitor:
 
     def _fill(self, asset: str, state: AssetState, ts: datetime) -> None:
         window = state.scorer.last_window()
-        if len(window) < state.scorer.window or np.isnan(window).all(axis=0).any():
+        if len(window) < state.scorer.window:
             return
-        filled, lower, upper = state.imputer.transform(window, return_interval=True)
-        gaps = np.isnan(window[-1])
-        rows = [
-            (pd.Timestamp(ts), asset, state.channels[j], filled[-1, j], lower[-1, j], upper[-1, j])
-            for j in np.flatnonzero(gaps)
-        ]
+        filled, lower, upper = state.imputer.fill(window)
+        gaps = np.isnan(window[-1]) & ~np.isnan(filled)  # a signal unseen in the whole window stays a gap
+        rows = [(pd.Timestamp(ts), asset, state.channels[j], filled[j], lower[j], upper[j]) for j in np.flatnonzero(gaps)]
+        if not rows:
+            return
         self.store.add_fills(pd.DataFrame(rows, columns=["ts", "asset", "signal", "value", "lower", "upper"]))
 
     def _emit(self, message: dict) -> None:

@@ -357,12 +357,12 @@ def _check(name, truth, hidden, point, lower, upper, dist, sd, channels, interva
     side = np.where(e > 0, up[rows, cols], down[rows, cols])
     floor = 1e-9 * sd[cols]
     ratio = np.abs(e) / np.maximum(side, floor)
-    pooled = _conformal_quantile(ratio, interval)
+    pooled = conformal_quantile(ratio, interval)
     factor, mae = {}, {}
     for j, name_j in enumerate(channels):
         pick = cols == j
         mae[name_j] = float(np.abs(e[pick]).mean()) if pick.any() else float("nan")
-        factor[name_j] = _conformal_quantile(ratio[pick], interval) if pick.sum() >= _MIN_PER_CHANNEL else pooled
+        factor[name_j] = conformal_quantile(ratio[pick], interval) if pick.sum() >= _MIN_PER_CHANNEL else pooled
     f = np.array([factor[c] for c in channels])[cols]
     inside = np.abs(e) <= f * side
     raw = float((np.abs(e) <= side).mean()) if own else float("nan")
@@ -372,7 +372,7 @@ def _check(name, truth, hidden, point, lower, upper, dist, sd, channels, interva
     return CandidateCheck(name, float(scaled.mean()), mae, raw, float(inside.mean()), factor, per_gap)
 
 
-def _conformal_quantile(ratio: np.ndarray, level: float) -> float:
+def conformal_quantile(ratio: np.ndarray, level: float) -> float:
     """The split-conformal quantile: the ceil((n + 1) * level)-th smallest ratio."""
     n = len(ratio)
     if n == 0:

@@ -54,3 +54,10 @@ class TrainingRowsWarning(UserWarning):
     low and flags more."""
 
     problem = "calibration_on_training_rows"
+
+
+class ChannelsLeftOutWarning(UserWarning):
+    """The data has signals the model was not trained on: they are left out of the model's work
+    (not scored, not filled) and said, instead of refusing the whole file."""
+
+    problem = "channels_left_out"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from geniot.data.io import file_layout, read_table, untouched_columns, write_fra
 from geniot.data.series import SensorSeries
 from geniot.models.loading import load_generator
 from geniot.tasks.imputer_selection import SelectingImputer, Selection
+from geniot.workflows.errors import ChannelsLeftOutWarning
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class FilledSeries:
     lower: SensorSeries
     upper: SensorSeries
     selection: Selection | None = None
+    left_out: SensorSeries | None = None  # signals the model does not know: written back as read
 
     @property
     def n_filled(self) -> int:
@@ -65,17 +68,30 @@ def fill_series(
     file's assets with it, the service's ``/impute`` a stored range)."""
     imputer = SelectingImputer(generator=generator, method=method, n_draws=n_draws, interval=interval, stride=stride,
                                random_state=seed)  # fmt: skip
-    filled, lower, upper, selection = imputer.transform(in_model_order(series, generator))
-    return FilledSeries(series, filled, lower, upper, selection)
+    known = in_model_order(series, generator)
+    filled, lower, upper, selection = imputer.transform(known)
+    extra = [c for c in series.channels if c not in known.channels]
+    return FilledSeries(known, filled, lower, upper, selection, series.select(extra) if extra else None)
 
 
 def in_model_order(series: SensorSeries, generator: BaseGenerator) -> SensorSeries:
-    """The series with its channels in the model's order (a file may order columns differently);
-    a missing or unexpected channel is left for the imputer to report by name."""
-    names = generator.channel_names_
-    if names and set(names) == set(series.channels) and list(names) != list(series.channels):
-        return series.select(list(names))
-    return series
+    """The series with the model's channels in the model's order (a file may order columns
+    differently). Signals the model was not trained on are left out with a
+    ``ChannelsLeftOutWarning`` that names them; a missing channel is left for the task to
+    report by name."""
+    names = list(generator.channel_names_ or [])
+    if not names or names == list(series.channels) or not set(names) <= set(series.channels):
+        return series
+    extra = [c for c in series.channels if c not in names]
+    if extra:
+        where = f"{series.source}: " if series.source else ""
+        warnings.warn(
+            f"{where}signal(s) {extra} are not in the model (trained on {names}): left out, "
+            "not scored or filled",
+            ChannelsLeftOutWarning,
+            stacklevel=2,
+        )
+    return series.select(names)
 
 
 def write_filled(
@@ -92,6 +108,9 @@ def write_filled(
             raise DataError(f"{data} holds {len(results)} assets and the wide layout one per file; impute one file at a time")
         (res,) = results.values()
         frame = res.filled.to_dataframe()
+        if res.left_out is not None:  # signals the model does not know, as they were read
+            for j, name in enumerate(res.left_out.channels):
+                frame[name] = res.left_out.values[:, j]
         for name, column in res.original.categorical.items():
             frame[name] = pd.Series(column, dtype=object)
         if with_interval:
@@ -122,7 +141,22 @@ def write_filled(
                 part["lower"] = res.lower.values[steps, chans]
                 part["upper"] = res.upper.values[steps, chans]
             frames.append(part)
+            if res.left_out is not None:
+                frames.append(_long_rows(res.left_out, asset, with_interval))
         frame = pd.concat(frames, ignore_index=True)
     out = Path(out)
     write_frame(frame, out, layout=first.layout)
     return out
+
+
+def _long_rows(series: SensorSeries, asset: str, with_interval: bool) -> pd.DataFrame:
+    """Long rows of signals written back as they were read (gaps stay gaps, ``imputed`` 0)."""
+    steps, chans = np.meshgrid(np.arange(series.n_steps), np.arange(series.n_channels), indexing="ij")
+    steps, chans = steps.ravel(), chans.ravel()
+    values = series.values[steps, chans]
+    part = pd.DataFrame({"ts": series.timestamps[steps], "asset": asset,
+                         "signal": np.asarray(series.channels, dtype=object)[chans], "value": values,
+                         "imputed": 0})  # fmt: skip
+    if with_interval:
+        part["lower"] = part["upper"] = values
+    return part.dropna(subset=["value"])

@@ -128,14 +128,17 @@ def choose_generator(
     lo, span = minmax_params(np.nan_to_num(train, nan=np.nanmean(train)))
     real_held = apply_minmax(windows[held_ok], lo, span)
     real_train = apply_minmax(train[~np.isnan(train).any(axis=(1, 2))], lo, span)
-    cond_train = None if data.conditions is None else data.conditions[train_idx]
-    cond_held = None if data.conditions is None else data.conditions[held_ok]
+    split = _Split(
+        train, real_train, real_held, (lo, span), tuple(data.channels),
+        None if data.conditions is None else data.conditions[train_idx],
+        None if data.conditions is None else data.conditions[held_ok],
+    )  # fmt: skip
     # the checks cost time too: give training 80% of each candidate's share
     minutes = None if not budget_minutes else 0.8 * float(budget_minutes) / len(names)
     results = []
     for name in names:
         training = nullcontext() if progress_for is None else progress_for(name, minutes)
-        result = _try(name, train, cond_train, cond_held, real_train, real_held, (lo, span), data.channels, minutes, seed, training)
+        result = _try(name, split, minutes, seed, training)
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -143,22 +146,36 @@ def choose_generator(
     return ModelChoice(chosen, reason, tuple(results), len(held_ok))
 
 
-def _try(name, train, cond_train, cond_held, real_train, real_held, scale, channels, minutes, seed, training) -> CandidateResult:
+@dataclass(frozen=True)
+class _Split:
+    """What every candidate is trained and judged on: raw training windows, the complete
+    training and held-out windows min-max scaled by the training part, and the conditions."""
+
+    train: np.ndarray
+    real_train: np.ndarray
+    real_held: np.ndarray
+    scale: tuple[np.ndarray, np.ndarray]
+    channels: tuple[str, ...]
+    cond_train: np.ndarray | None
+    cond_held: np.ndarray | None
+
+
+def _try(name: str, split: _Split, minutes: float | None, seed: int, training) -> CandidateResult:
     start = time.monotonic()
     model = build_model(name, max_minutes=minutes, seed=seed)
-    if cond_train is not None and not model.tags.conditional:
+    if split.cond_train is not None and not model.tags.conditional:
         return CandidateResult(name, None, None, None, False, 0.0, None, "cannot take the calendar conditions")
     try:
         with training as progress:
-            model.fit(train, conditions=cond_train, progress=progress, channels=list(channels))
-        synth = model.sample(len(real_held), conditions=cond_held, random_state=seed)
+            model.fit(split.train, conditions=split.cond_train, progress=progress, channels=list(split.channels))
+        synth = model.sample(len(split.real_held), conditions=split.cond_held, random_state=seed)
     except (DataError, ValueError, RuntimeError) as exc:  # one failing candidate is said, not fatal
         return CandidateResult(name, None, None, None, False, time.monotonic() - start, None, f"failed: {exc}")
-    synth = apply_minmax(np.asarray(synth, dtype=np.float64), *scale)
+    synth = apply_minmax(np.asarray(synth, dtype=np.float64), *split.scale)
     if not np.isfinite(synth).all():
         return CandidateResult(name, None, None, None, False, time.monotonic() - start, None, "sampled non-finite values")
-    fidelity = discriminative_score(real_held, synth, iterations=_ITERATIONS, repeats=_REPEATS, random_state=seed)
-    copy = memorization(real_train, synth, real_held)
+    fidelity = discriminative_score(split.real_held, synth, iterations=_ITERATIONS, repeats=_REPEATS, random_state=seed)
+    copy = memorization(split.real_train, synth, split.real_held)
     history = getattr(model, "history_", None)  # torch models: one entry per epoch
     return CandidateResult(
         name, fidelity["score"], fidelity["score_sd"], copy["dcr_ratio"], bool(copy["memorized"]),

@@ -201,9 +201,12 @@ class RegimeGuided:
         return self._pick(draws, np.ones(draws.shape[1:], dtype=bool))
 
     def impute(self, X, mask=None, *, n_draws: int = 1, random_state=None, conditions=None) -> np.ndarray:
-        draws = self.generator.impute(X, mask, n_draws=self.draws, random_state=random_state, conditions=conditions)
+        """``n_draws`` guided draws (n_draws, n, t, c): each the nearest of its own group of draws."""
+        k = int(n_draws)
+        draws = self.generator.impute(X, mask, n_draws=k * self.draws, random_state=random_state, conditions=conditions)
         free = np.ones(np.shape(X), dtype=bool) if mask is None else ~np.asarray(mask, dtype=bool)
-        return self._pick(draws, free)[None]
+        groups = draws.reshape(k, self.draws, *draws.shape[1:])
+        return np.stack([self._pick(group, free) for group in groups])
 
 
 def text_column_models(table: dict[str, SensorSeries], channels: list[str]) -> dict[str, RegimeSet]:
