@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--scores", nargs="+", choices=("step", "window"), default=["step", "window"],
                     help="detector scores to export and compare (default: both)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--no-stuck", action="store_true", help="detectors without the stuck-sensor rule (the likelihood score alone)")
     args = ap.parse_args()
     kw = dict(n_assets=1, days=4, seed=1, drop_rate=0.002, outage_rate=0, degrading_fraction=0,
               faults=("cavitation", "spikes", "stuck_sensor", "sensor_drift"))  # fmt: skip
@@ -73,6 +74,7 @@ def main() -> None:
     values = live.drop(columns="timestamp").to_numpy()
     names = list(live.columns[1:])
     labels = faulty.labels.iloc[2880:]["anomaly"].to_numpy().astype(bool)
+    faults = faulty.labels.iloc[2880:]["fault"].to_numpy()
     windows = np.lib.stride_tricks.sliding_window_view(values, args.window, axis=0).transpose(0, 2, 1)
     gapless = ~np.isnan(windows).any(axis=(1, 2))
     whole = np.r_[np.zeros(args.window - 1, bool), gapless]  # readings whose window has no dropped value
@@ -84,7 +86,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for score in args.scores:
         tmp = Path(tempfile.mkdtemp(prefix=f"geniot-edge-bench-{score}-"))
-        det = AnomalyDetector(generator=GaussianBaseline(), window=args.window, score=score).fit(train)
+        det = AnomalyDetector(generator=GaussianBaseline(), window=args.window, score=score, stuck=not args.no_stuck).fit(train)
         det.save(tmp / "geniot")
         export_detector(det, tmp / "fp32")
         meta8 = export_detector(det, tmp / "int8", quantize="int8", check_windows=windows[gapless])
@@ -108,6 +110,12 @@ def main() -> None:
                   f"{r['p50_ms']:.3f} / {r['p99_ms']:.3f} | {r['p50_ms_gaps']:.3f} / {r['p99_ms_gaps']:.3f} | "
                   f"{r['f1']:.3f} | {r['far']:.2f} | {r['episodes']} | {r['max_rel_diff_whole']:.1e} | {r['max_rel_diff_gaps']:.1e} | "
                   f"{r['flags_differing']}{nan_note} | {r['top_sensors_differing']} |")  # fmt: skip
+        flags = np.array(rows[0]["flags"])
+        by_fault = {f: f"{int(flags[faults == f].sum())}/{int((faults == f).sum())}" for f in sorted(set(faults) - {"", "none"})}
+        print(f"{score}: fault rows flagged by geniot (numpy): {by_fault}")
+        for r in rows:
+            r["rows_flagged_by_fault"] = by_fault
+            r["stuck_rule"] = not args.no_stuck
         print(f"{score}: threshold {det.threshold_.value:.4g}; int8 check on {meta8['quantization']['windows_checked']} windows: {meta8['quantization']}")
         if args.out:
             with args.out.open("a") as fh:

@@ -100,7 +100,7 @@ def detect(
             console.print(f"{name}: {int(det.flags.sum())} of {series.n_steps} rows flagged, {len(det.events)} event(s)")
             for e in det.events[:10]:
                 where = f"{e.start_time} .. {e.end_time}" if e.start_time else f"rows {e.start + 1}..{e.end + 1}"
-                console.print(f"  {where}  peak {e.peak_score:.4g}  top: {', '.join(e.top_sensors) or '-'}")
+                console.print(f"  {where}  peak {e.peak_score:.4g}  top: {', '.join(e.top_sensors) or '-'}  ({det.event_reason(e)})")
             if len(det.events) > 10:
                 console.print(f"  ... {len(det.events) - 10} more")
         console.print(f"wrote {out}")

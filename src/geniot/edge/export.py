@@ -29,6 +29,7 @@ META = "edge.json"
 GAPS = "gaps.npz"  # what the runtime needs to score a window with dropped readings exactly
 SCORE_MATMUL = "score_whiten"  # the score's quadratic form: kept float32 under int8 (see export_detector)
 FORMAT = 2  # 2: edge.json says which score ("window" or "step"); 1 (no "score") was whole windows
+FORMAT_STUCK = 3  # 3: and the stuck-sensor rule ("stuck"), which a runtime that reads 2 would not run
 
 
 def _gaussian_graph(det: AnomalyDetector):
@@ -156,6 +157,10 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
         "gaps": GAPS,
         "quantization": None,
     }
+    rule = getattr(det, "stuck_rule_", None)
+    if rule is not None:  # the stuck-sensor rule: tolerance and limit per channel (0: not judged)
+        meta["format"] = FORMAT_STUCK
+        meta["stuck"] = {"tol": rule.tol_.tolist(), "limit": rule.limit_.tolist()}
     _write_gap_scorer(det, out / GAPS)
     final = out / SCORER
     if quantize == "int8":

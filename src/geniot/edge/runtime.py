@@ -10,8 +10,10 @@ missing, null or NaN value is a dropped reading: the window is scored on what wa
 exported Gaussian's marginal), as the server does. The score is the one the detector was
 calibrated with (``edge.json``'s ``score``): the whole window's, or its last step's given the
 steps before it (``geniot fit``'s default); ``geniot-edge MODEL_DIR --info`` says which.
-Output: one JSON line per reading once a window is full (``ts, score, flag, top_sensors``;
-``--events-only`` keeps flagged readings); each event (the detector's ``merge_gap``/
+Output: one JSON line per reading once a window is full (``ts, score, flag, top_sensors``, and
+``reason`` when a sensor is stuck: the detector's stuck-sensor rule, ``edge.json``'s ``stuck``,
+flags a sensor that holds its value longer than it ever did on the normal data, as the server
+does; ``--events-only`` keeps flagged readings); each event (the detector's ``merge_gap``/
 ``min_event_steps``, id ``asset@start``) as it opens and closes with ``--print-events``, and with
 ``--publish`` on ``geniot/alerts/<asset>``, in the service's alert format.
 
@@ -40,12 +42,13 @@ from geniot.core.events import (
     Change,
     EventTracker,
     flag_scores,
+    iso_time,
     rank_sensors,
     reading_row,
     smooth_scores,
 )
 
-FORMATS = (1, 2)  # edge.json versions this runtime reads (1: whole-window scores, no "score" key)
+FORMATS = (1, 2, 3)  # edge.json versions this runtime reads (1: whole-window scores, no "score" key; 3: "stuck")
 
 
 class EdgeScorer:
@@ -82,16 +85,18 @@ class EdgeScorer:
                                     min_steps=int(self.meta.get("min_event_steps", 1)), top_k=self.top_k,
                                     asset=asset, keep_closed=False)  # fmt: skip
         self.changes: list[Change] = []  # events opened or closed by the last update
+        self.stuck = _StuckRule(self.meta["stuck"], self.channels) if self.meta.get("stuck") else None
 
     def info(self) -> dict:
         """What this model scores: the score kind and the settings it flags with."""
         keys = ("format", "generator", "score", "window", "channels", "units", "threshold", "threshold_rule", "smoothing",
-                "merge_gap", "min_event_steps", "quantization", "size_bytes")  # fmt: skip
+                "merge_gap", "min_event_steps", "quantization", "size_bytes", "stuck")  # fmt: skip
         return {k: self.meta.get(k) for k in keys} | {"score": self.score_kind}
 
     def update(self, values: dict | list | np.ndarray, ts=None) -> dict | None:
         row = reading_row(values, self.channels)  # a dropped value is a gap (NaN), as on the server
         self.changes = []
+        stuck = self.stuck.step(row, ts) if self.stuck is not None else None
         self._readings.append(row)
         if len(self._readings) < self.window:
             return None
@@ -105,15 +110,65 @@ class EdgeScorer:
             raw, surprise = float(score[0]), out[0].astype(np.float64)
         self._scores.append(raw)
         smoothed = float(smooth_scores(np.array(self._scores), len(self._scores))[-1])
-        flag = bool(flag_scores(smoothed, self.threshold))
+        stuck_now = stuck is not None and bool(stuck.any())
+        flag = bool(flag_scores(smoothed, self.threshold)) or stuck_now
         z = None
         if self.attribute == "all" or (flag and self.attribute != "none"):
             if surprise is None:
                 surprise = self.gaps.surprise(window)
             z = (surprise - self.center) / self.scale
+            if stuck_now:
+                z[stuck] = np.inf  # the stuck sensor is the one behind it, as on the server
         top = list(rank_sensors(z, self.channels, self.top_k)) if (flag and z is not None) else []
         self.changes = [c for c in self.tracker.update(flag, smoothed, z=z, time=ts) if c.kind != "extended"]
-        return {"score": smoothed if math.isfinite(smoothed) else None, "flag": flag, "top_sensors": top}
+        out = {"score": smoothed if math.isfinite(smoothed) else None, "flag": flag, "top_sensors": top}
+        if stuck_now:
+            out["reason"] = self.stuck.reason(stuck, ts)
+        return out
+
+
+class _StuckRule:
+    """The stuck-sensor rule of ``geniot.tasks.flatline.StuckRule.step`` with the tolerance and
+    limit ``geniot export`` wrote: a copy, because importing ``geniot.tasks`` needs torch
+    (``tests/edge/test_stuck_parity.py`` keeps the two equal). Per sensor, a run holds while
+    each read value stays within ``tol`` of the one that started it; a dropped value neither
+    moves nor holds it; the sensor is stuck once the run has held more than ``limit`` readings
+    (a limit of 0: not judged)."""
+
+    def __init__(self, meta: dict, channels: list[str]) -> None:
+        self.tol = np.asarray(meta["tol"], dtype=np.float64)
+        self.limit = np.asarray(meta["limit"], dtype=np.int64)
+        if self.tol.size != len(channels) or self.limit.size != len(channels):
+            raise SystemExit(f"geniot-edge: edge.json's stuck rule has {self.limit.size} sensors, the model {len(channels)}")
+        self.channels = channels
+        self.anchor = np.full(len(channels), np.nan)
+        self.anchor_time: list = [None] * len(channels)
+        self.run = np.zeros(len(channels), dtype=np.int64)
+
+    def step(self, row: np.ndarray, ts=None) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            held = np.abs(row - self.anchor) <= self.tol  # False where either is NaN
+        moved = ~np.isnan(row) & ~held
+        self.run = np.where(held, self.run + 1, np.where(moved, 0, self.run))
+        self.anchor = np.where(moved, row, self.anchor)
+        for j in np.flatnonzero(moved):
+            self.anchor_time[j] = ts
+        return (self.limit > 0) & (self.run > self.limit)
+
+    def reason(self, stuck: np.ndarray, ts) -> str:
+        return "; ".join(f"stuck: {self.channels[j]} held {self.anchor[j]:.4g} for {_held_for(self.anchor_time[j], ts, int(self.run[j]))}"
+                         for j in np.flatnonzero(stuck))  # fmt: skip
+
+
+def _held_for(start, now, repeats: int) -> str:
+    """As ``geniot.tasks.flatline.held_for``: minutes between two times, else readings."""
+    from datetime import datetime
+
+    try:
+        a, b = datetime.fromisoformat(iso_time(start)), datetime.fromisoformat(iso_time(now))
+        return f"{(b - a).total_seconds() / 60.0:.0f} min"
+    except (TypeError, ValueError):
+        return f"{repeats + 1} readings"
 
 
 class _GapScorer:

@@ -9,7 +9,12 @@ Policy on top of the generator (which only says how typical a window is):
 * the threshold comes from scores of normal data only (``geniot.tasks.thresholds``);
 * attribution: ``score_channels`` (how typical each sensor is given the others), as a z-score
   against the same sensor on normal data; the sensors with the largest z drive the window;
-* events: consecutive flagged steps (``geniot.tasks.events``).
+* events: consecutive flagged steps (``geniot.tasks.events``);
+* stuck sensors: a frozen value is well explained by its own past, so a likelihood score passes
+  it; ``stuck=True`` (default) adds the rule of ``geniot.tasks.flatline.StuckRule``, learned from
+  the same normal data: a reading where a sensor has held its value for longer than it ever does
+  on normal data is flagged too, the sensor named first and the reason given
+  ("stuck: flow held 12.3 for 45 min").
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from geniot.tasks.events import (
     rank_sensors,
     smooth_scores,
 )
+from geniot.tasks.flatline import StuckRule
 from geniot.tasks.thresholds import Threshold, calibrate_threshold
 
 DETECTOR_FILE = "detector.json"
@@ -60,6 +66,17 @@ class Detection:
     top_sensors: list[tuple[str, ...]]  # per step; empty where not flagged (attribute="flagged")
     events: list[Event] = field(default_factory=list)
     timestamps: np.ndarray | None = None
+    reasons: list[str] | None = None  # per step: "stuck: <sensor> held <value> for <time>" or ""
+    raw_flags: np.ndarray | None = None  # per step before events are kept or bridged: score above threshold or a stuck sensor
+
+    def event_reason(self, event: Event) -> str:
+        """Why an event was raised: each stuck sensor within it and how long it held, else
+        "score above threshold"."""
+        first: dict[str, str] = {}
+        for r in (self.reasons or [])[event.start : event.end + 1]:
+            for part in r.split("; ") if r else ():
+                first[part.split(" held")[0]] = part  # the latest: how long it held in all
+        return "; ".join(first.values()) if first else "score above threshold"
 
     def to_frame(self):
         import pandas as pd
@@ -69,6 +86,7 @@ class Detection:
                 "score": self.scores,
                 "flag": self.flags.astype(int),
                 "top_sensors": [";".join(t) for t in self.top_sensors],
+                "reason": self.reasons if self.reasons is not None else [""] * len(self.scores),
             }
         )
         if self.timestamps is not None:
@@ -109,6 +127,9 @@ class AnomalyDetector(BaseTask):
         last step given the steps before it: a one-step-ahead surprise). Under ``"window"`` a
         regime change raises every window it lies in by the whole change; under ``"step"`` only
         what the recent past does not explain counts (it needs ``align="end"``).
+    stuck:
+        Also flag sensors that hold a value longer than they ever do on the normal data
+        (``geniot.tasks.flatline.StuckRule``, learned in ``fit``/``calibrate_windows``).
     top_k, merge_gap, min_event_steps:
         Sensors named per step/event; runs of at most ``merge_gap`` unflagged steps between
         flagged ones are bridged; runs of flags shorter than ``min_event_steps`` are dropped.
@@ -135,6 +156,7 @@ class AnomalyDetector(BaseTask):
         given: tuple[str, ...] | list[str] | None = None,
         score: str = "window",
         prefit: bool = False,
+        stuck: bool = True,
     ) -> None:
         self.generator = generator
         self.window = window
@@ -152,6 +174,7 @@ class AnomalyDetector(BaseTask):
         self.given = given
         self.score = score
         self.prefit = prefit
+        self.stuck = stuck
 
     @staticmethod
     def _check_generator(generator: BaseGenerator) -> None:
@@ -193,11 +216,14 @@ class AnomalyDetector(BaseTask):
             self.generator_ = self.generator
             gen = self.generator
             calib = [series_values(x, gen.n_channels_, model_channels(gen)) for x in items]
+            normal_values = [values for values, _ in calib]
         else:
             calib = []
             train_windows = []
+            normal_values = []
             for x in items:
                 values, source = series_values(x, _n_channels(x), None)
+                normal_values.append(values)
                 n_cal = int(round(len(values) * float(self.calibration_fraction)))
                 if n_cal and n_cal < int(self.window):
                     n_cal = int(self.window)  # at least one whole window to calibrate on
@@ -218,25 +244,36 @@ class AnomalyDetector(BaseTask):
             w = make_windows(values, gen.n_steps_)
             step_scores.append(self._smooth(self.window_scores(w)))
             windows.append(w)
-        return self._calibrate(np.concatenate(step_scores), np.concatenate(windows))
+        return self._calibrate(np.concatenate(step_scores), np.concatenate(windows), normal_values)
 
-    def calibrate_windows(self, windows: np.ndarray) -> AnomalyDetector:
+    def calibrate_windows(self, windows: np.ndarray, *, stuck_windows: np.ndarray | None = None) -> AnomalyDetector:
         """Calibrate on normal windows (n, t, c) of a prefit generator that it never saw in
-        training (``geniot fit`` keeps such a part of the data out); each window counts once."""
+        training (``geniot fit`` keeps such a part of the data out); each window counts once.
+        The stuck rule learns from these and ``stuck_windows`` (e.g. the training windows: more
+        normal data to see how long each sensor may sit still), joined back into series."""
+        from geniot.tasks.flatline import join_windows
+
         self.validate()
         if not self.prefit:
             raise DataError("calibrate_windows needs a prefit generator (AnomalyDetector(..., prefit=True))")
         self.generator_ = self.generator
         windows = np.asarray(windows, dtype=np.float64)
-        return self._calibrate(self.window_scores(windows), windows)
+        series = join_windows(windows) + ([] if stuck_windows is None else join_windows(stuck_windows))
+        return self._calibrate(self.window_scores(windows), windows, series)
 
-    def _calibrate(self, scores: np.ndarray, windows: np.ndarray) -> AnomalyDetector:
+    def _calibrate(self, scores: np.ndarray, windows: np.ndarray, normal_series: list[np.ndarray]) -> AnomalyDetector:
         self.threshold_ = calibrate_threshold(
             scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile)
         )
         self.n_calibration_windows_ = int(np.isfinite(scores).sum())
         self._fit_channel_stats(windows)
+        self.stuck_rule_ = StuckRule().fit(normal_series, skip=self.given_index()) if self.stuck else None
         return self
+
+    def stuck_flags(self, values: np.ndarray) -> np.ndarray | None:
+        """(n_steps, c): the sensors stuck at each step of a series; None without a stuck rule."""
+        rule = getattr(self, "stuck_rule_", None)
+        return None if rule is None else rule.channel_flags(values)
 
     def _fit_channel_stats(self, windows: np.ndarray) -> None:
         if len(windows) > _MAX_ATTRIBUTION_WINDOWS:
@@ -332,13 +369,16 @@ class AnomalyDetector(BaseTask):
         windows = make_windows(values, gen.n_steps_)
         smoothed = self._smooth(self.window_scores(windows))
         index = self._step_index(len(values), len(windows))
-        return smoothed[index], windows, index
+        return smoothed[index], windows, index, values
 
     def detect(self, X) -> Detection:
-        """Scores, flags, sensor attribution and events for a series."""
-        scores, windows, index = self._score_series(X)
+        """Scores, flags, sensor attribution, reasons and events for a series."""
+        scores, windows, index, values = self._score_series(X)
         threshold = float(self.threshold_.value)
         flags = flag_scores(scores, threshold)
+        stuck = self.stuck_flags(values)
+        if stuck is not None:
+            flags = flags | stuck.any(axis=1)  # a stuck sensor flags the step whatever its score
         n_channels = windows.shape[2]
         channel_z = np.full((len(scores), n_channels), np.nan)
         if self.attribute != "none":
@@ -348,12 +388,18 @@ class AnomalyDetector(BaseTask):
                 z[wanted] = self.channel_z(windows[wanted])
                 channel_z = z[index]
         timestamps = X.timestamps if isinstance(X, SensorSeries) else None
+        reasons = [""] * len(scores)
+        if stuck is not None and stuck.any():
+            if self.attribute != "none":
+                channel_z[stuck] = np.inf  # the stuck sensor is the one behind the step (ranked first)
+            reasons = self.stuck_rule_.reasons(values, self.channel_names(n_channels), timestamps)
         events = self.events_of(flags, scores, channel_z, timestamps)  # the tracker live scoring runs too
+        raw_flags = flags
         if int(self.min_event_steps) > 1 or int(self.merge_gap) > 0:
             flags = event_flags(events, len(flags))
         names = self.channel_names(n_channels)
         top = [self._top(z_row, names) if (flag or self.attribute == "all") else () for z_row, flag in zip(channel_z, flags, strict=True)]
-        return Detection(scores, flags, threshold, channel_z, top, events, timestamps)
+        return Detection(scores, flags, threshold, channel_z, top, events, timestamps, reasons, raw_flags)
 
     def channel_names(self, n_channels: int) -> list[str]:
         return model_channels(self.generator_) or fallback_channel_names(n_channels)
@@ -393,6 +439,7 @@ class AnomalyDetector(BaseTask):
             "n_calibration_windows_": self.n_calibration_windows_,
             "channel_center_": self.channel_center_.tolist(),
             "channel_scale_": self.channel_scale_.tolist(),
+            "stuck_rule_": None if getattr(self, "stuck_rule_", None) is None else self.stuck_rule_.to_dict(),
         }
         (path / DETECTOR_FILE).write_text(json.dumps(state, indent=2))
         return path
@@ -413,6 +460,8 @@ class AnomalyDetector(BaseTask):
         detector.n_calibration_windows_ = int(state["n_calibration_windows_"])
         detector.channel_center_ = np.asarray(state["channel_center_"], dtype=np.float64)
         detector.channel_scale_ = np.asarray(state["channel_scale_"], dtype=np.float64)
+        saved = state.get("stuck_rule_")  # absent: a detector saved before the rule existed
+        detector.stuck_rule_ = StuckRule.from_dict(saved) if saved else None
         return detector
 
 

@@ -26,6 +26,7 @@ beyond what its profile carries (a limitation, said in the docs).
 
 from __future__ import annotations
 
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -46,6 +47,12 @@ JOIN_STRENGTH = 0.1
 PROFILE_BINS = 20
 #: a channel whose step changes inside episodes shrink below this share of normal ones freezes
 FROZEN_RATIO = 0.05
+#: a label whose runs last at most this many rows (median) marks impulses (spikes), not a stretch
+IMPULSE_ROWS = 2
+#: impulses of one label at most this many rows apart belong to one episode
+IMPULSE_GAP = 24
+#: real episode shapes a profile keeps to draw synthetic episodes from
+MAX_SHAPES = 32
 
 
 def check_can_continue(generator: BaseGenerator) -> None:
@@ -213,9 +220,19 @@ def _per_step(values, n_series: int, n_steps: int, width: int, *, what: str) -> 
 class FaultProfile:
     """How one fault type moves each channel away from normal, learned from labelled episodes.
 
+    ``shapes`` (when learned) holds each real episode's mean deviation per bin: a synthetic
+    episode follows one of them, drawn at random, plus ``spread`` (the spread within the bins
+    beyond normal noise), so a drift keeps one sign and its ramp (the average of drifts of
+    either sign is flat, and their spread across episodes is noise that looks like spikes).
+    Without them (a profile saved before), ``mean`` (their average) is followed.
+
     ``mean`` and ``spread`` are (PROFILE_BINS, n_channels): the average deviation from the normal
     level before the episode, and the extra spread (standard deviation beyond normal noise), at
     each bin of progress through the episode. ``frozen`` marks channels that stop moving.
+    ``impulses`` (a fault labelled on isolated rows, as spikes are) replaces the per-bin profile:
+    ``rate`` (impulses per row of an episode) and, per channel, ``amplitude`` (signed deviations
+    of the real impulses from the normal level around them, resampled); only the impulse rows
+    carry the label, as in the real data.
     """
 
     fault: str
@@ -225,9 +242,14 @@ class FaultProfile:
     frozen: np.ndarray
     n_episodes: int
     median_steps: int
+    impulses: dict | None = None
+    shapes: np.ndarray | None = None  # (n, PROFILE_BINS, n_channels): each real episode's binned deviation
 
     def to_dict(self) -> dict:
-        return {
+        extra = {"impulses": self.impulses} if self.impulses is not None else {}
+        if self.shapes is not None:
+            extra["shapes"] = self.shapes.tolist()
+        return extra | {
             "fault": self.fault,
             "channels": list(self.channels),
             "mean": self.mean.tolist(),
@@ -247,35 +269,67 @@ class FaultProfile:
             frozen=np.asarray(d["frozen"], dtype=bool),
             n_episodes=int(d["n_episodes"]),
             median_steps=int(d["median_steps"]),
+            impulses=d.get("impulses"),
+            shapes=np.asarray(d["shapes"], dtype=np.float64) if d.get("shapes") is not None else None,
         )
 
     def apply(self, values: np.ndarray, start: int, stop: int, rng) -> np.ndarray:
         """``values`` (n_steps, n_channels) with the fault over steps ``start:stop``."""
+        return self.apply_rows(values, start, stop, rng)[0]
+
+    def apply_rows(self, values: np.ndarray, start: int, stop: int, rng) -> tuple[np.ndarray, np.ndarray]:
+        """The faulty values and the rows that carry the fault's label (all of ``start:stop``,
+        or the impulse rows of an impulsive fault)."""
         out = np.array(values, dtype=np.float64)
         n = stop - start
         if n <= 0:
-            return out
+            return out, np.arange(0)
+        if self.impulses is not None:
+            k = int(np.clip(rng.binomial(n, float(self.impulses["rate"])), 1, n))  # at least one impulse
+            rows = start + np.sort(rng.choice(n, size=k, replace=False))
+            for j, amps in enumerate(self.impulses["amplitude"]):
+                if amps:
+                    out[rows, j] += rng.choice(np.asarray(amps, dtype=np.float64), size=k)
+            return out, rows
         bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
-        dev = self.mean[bins] + self.spread[bins] * rng.standard_normal((n, out.shape[1]))
+        shape = self.mean if self.shapes is None or not len(self.shapes) else self.shapes[rng.integers(len(self.shapes))]
+        dev = shape[bins] + self.spread[bins] * rng.standard_normal((n, out.shape[1]))
         out[start:stop] += dev
         for j in np.flatnonzero(self.frozen):
             out[start:stop, j] = values[start, j]
-        return out
+        return out, np.arange(start, stop)
 
 
-def fault_episodes(labels: pd.Series) -> list[tuple[str, int, int]]:
-    """(fault, start, stop) runs of one asset's per-row fault label; 'normal'/'' are not faults."""
+def fault_episodes(labels: pd.Series, *, merge_gap: int = 0, merge: set[str] | None = None) -> list[tuple[str, int, int]]:
+    """(fault, start, stop) runs of one asset's per-row fault label; 'normal'/'' are not faults.
+    Runs of the same fault at most ``merge_gap`` normal rows apart are one episode (for the
+    faults in ``merge``, default all): the impulses of one spike episode."""
     codes = labels.fillna("normal").astype(str).to_numpy()
-    out = []
+    out: list[tuple[str, int, int]] = []
     i = 0
     while i < len(codes):
         j = i
         while j < len(codes) and codes[j] == codes[i]:
             j += 1
         if codes[i] not in ("normal", "", "0", "none"):
-            out.append((codes[i], i, j))
+            last = out[-1] if out else None
+            joins = merge_gap > 0 and (merge is None or codes[i] in merge)
+            if joins and last is not None and last[0] == codes[i] and i - last[2] <= merge_gap:
+                out[-1] = (last[0], last[1], j)
+            else:
+                out.append((codes[i], i, j))
         i = j
     return out
+
+
+def impulsive_faults(labels: list[pd.Series]) -> set[str]:
+    """The faults whose labelled runs last at most ``IMPULSE_ROWS`` rows (median): isolated
+    impulses such as spikes, labelled on their own rows."""
+    lengths: dict[str, list[int]] = {}
+    for lab in labels:
+        for fault, start, stop in fault_episodes(lab):
+            lengths.setdefault(fault, []).append(stop - start)
+    return {f for f, n in lengths.items() if len(n) >= 3 and np.median(n) <= IMPULSE_ROWS}
 
 
 def _normal_before(x: np.ndarray, normal: np.ndarray, start: int, stop: int):
@@ -320,15 +374,23 @@ def learn_fault_profiles(
     as the episode is long, at least 12); its normal noise the spread of their step changes.
     A label ``TYPE:SIGNAL`` is a sensor fault of that one signal: the profile moves only it.
     Whatever else changed during the episodes (a regime switch) enters a process fault's profile
-    as noise; it averages out only over many labelled episodes.
+    as noise; it averages out only over many labelled episodes. Each episode's binned deviation
+    is kept as a shape to draw from; ``spread`` is the spread within the bins beyond normal
+    noise. A fault labelled on isolated rows (spikes, :func:`impulsive_faults`) is learned as
+    impulses instead: a rate and amplitudes (:func:`_impulse_profiles`).
     """
     by_fault: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     lengths: dict[str, list[int]] = {}
     for x, lab in zip(values, labels, strict=True):
         if len(lab) != len(x):
             raise DataError(f"{len(lab)} label rows for a series of {len(x)} rows")
+    impulsive = impulsive_faults(labels)
+    profiles = _impulse_profiles(values, labels, channels, impulsive)
+    for x, lab in zip(values, labels, strict=True):
         normal = lab.fillna("normal").astype(str).isin(["normal", ""]).to_numpy()
         for fault, start, stop in fault_episodes(lab):
+            if fault in impulsive:
+                continue
             n = stop - start
             before = _normal_before(x, normal, start, stop)
             if before is None:
@@ -339,21 +401,21 @@ def learn_fault_profiles(
             steps = np.nanstd(np.diff(x[start:stop], axis=0), axis=0) if n > 2 else np.full(x.shape[1], np.nan)
             by_fault.setdefault(fault, []).append((bins, dev, np.c_[noise, steps].T))
             lengths.setdefault(fault, []).append(n)
-    profiles = {}
     for fault, items in by_fault.items():
         c = len(channels)
-        sums = np.zeros((PROFILE_BINS, c))
         sq = np.zeros((PROFILE_BINS, c))
         cnt = np.zeros((PROFILE_BINS, c))
-        for bins, dev, _ in items:
-            ok = ~np.isnan(dev)
+        shapes = np.zeros((len(items), PROFILE_BINS, c))
+        for i, (bins, dev, _) in enumerate(items):
+            shapes[i] = _binned_mean(bins, dev)
+            resid = dev - shapes[i][bins]
+            ok = ~np.isnan(resid)
             for b in range(PROFILE_BINS):
                 rows = bins == b
-                sums[b] += np.where(ok[rows], dev[rows], 0).sum(axis=0)
-                sq[b] += np.where(ok[rows], dev[rows] ** 2, 0).sum(axis=0)
+                sq[b] += np.where(ok[rows], resid[rows] ** 2, 0).sum(axis=0)
                 cnt[b] += ok[rows].sum(axis=0)
-        mean = np.where(cnt > 0, sums / np.maximum(cnt, 1), 0.0)
-        var = np.where(cnt > 1, sq / np.maximum(cnt, 1) - mean**2, 0.0)
+        mean = shapes.mean(axis=0)
+        var = np.where(cnt > 1, sq / np.maximum(cnt, 1), 0.0)  # within the bins of each episode
         noise = np.nanmedian(np.stack([s[0] for _, _, s in items]), axis=0)
         inside = np.stack([s[1] for _, _, s in items])
         # The model supplies normal noise already; only the spread beyond it is added.
@@ -362,6 +424,7 @@ def learn_fault_profiles(
         frozen = np.nan_to_num(ratio, nan=1.0) < FROZEN_RATIO
         spread[:, frozen] = 0.0
         mean[:, frozen] = 0.0
+        shapes[:, :, frozen] = 0.0
         signal = fault.partition(":")[2]
         if signal in channels:
             # A sensor fault (``TYPE:SIGNAL``) corrupts that one signal; what the others did during
@@ -369,8 +432,78 @@ def learn_fault_profiles(
             others = np.asarray([c != signal for c in channels])
             mean[:, others] = 0.0
             spread[:, others] = 0.0
+            shapes[:, :, others] = 0.0
             frozen = frozen & ~others
+        if len(shapes) > MAX_SHAPES:  # enough of them to draw from; the record stays small
+            shapes = shapes[np.random.default_rng(0).choice(len(shapes), MAX_SHAPES, replace=False)]
         profiles[fault] = FaultProfile(
-            fault, tuple(channels), mean, spread, frozen, len(items), int(np.median(lengths[fault]))
+            fault, tuple(channels), mean, spread, frozen, len(items), int(np.median(lengths[fault])), shapes=shapes
         )
+    return profiles
+
+
+def _binned_mean(bins: np.ndarray, dev: np.ndarray) -> np.ndarray:
+    """(PROFILE_BINS, c): an episode's mean deviation per bin of progress; a bin it has no
+    reading in (a short episode) takes the nearest bins' (linear between them), 0 with none."""
+    out = np.full((PROFILE_BINS, dev.shape[1]), np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an empty bin or an unread channel: NaN, filled below
+        for b in np.unique(bins):
+            out[b] = np.nanmean(dev[bins == b], axis=0)
+    grid = np.arange(PROFILE_BINS)
+    for j in range(out.shape[1]):
+        ok = np.isfinite(out[:, j])
+        out[:, j] = np.interp(grid, grid[ok], out[ok, j]) if ok.any() else 0.0
+    return out
+
+
+def _impulse_profiles(values, labels, channels: tuple[str, ...], impulsive: set[str]) -> dict[str, FaultProfile]:
+    """Profiles of impulsive faults: the impulses of one fault at most ``IMPULSE_GAP`` rows apart
+    form an episode; its rate is impulses per row of the episodes, and each channel's amplitudes
+    are the impulses' deviations from the median of the normal rows around the episode (only
+    the labelled signal's, for ``TYPE:SIGNAL``; only channels that move beyond 3 normal steps)."""
+    found: dict[str, dict] = {}
+    for x, lab in zip(values, labels, strict=True):
+        codes = lab.fillna("normal").astype(str).to_numpy()
+        normal = np.isin(codes, ["normal", ""])
+        for fault, start, stop in fault_episodes(lab, merge_gap=IMPULSE_GAP, merge=impulsive):
+            if fault not in impulsive:
+                continue
+            near = np.arange(max(0, start - IMPULSE_GAP), min(len(x), stop + IMPULSE_GAP))
+            near = near[normal[near]]
+            if len(near) < 4:
+                continue  # no normal readings around to measure the impulses from
+            base = np.nanmedian(x[near], axis=0)
+            noise = np.nanstd(np.diff(x[near], axis=0), axis=0)
+            rows = start + np.flatnonzero(codes[start:stop] == fault)
+            d = found.setdefault(fault, {"dev": [], "noise": [], "impulses": 0, "rows": 0, "lengths": []})
+            d["dev"].append(x[rows] - base)
+            d["noise"].append(noise)
+            d["impulses"] += len(rows)
+            d["rows"] += stop - start
+            d["lengths"].append(stop - start)
+    profiles = {}
+    c = len(channels)
+    rng = np.random.default_rng(0)
+    for fault, d in found.items():
+        dev = np.concatenate(d["dev"])
+        noise = np.nanmedian(np.stack(d["noise"]), axis=0)
+        signal = fault.partition(":")[2]
+        moves = np.nanmedian(np.abs(dev), axis=0) > 3.0 * np.maximum(noise, 1e-12)
+        if signal in channels:
+            moves = np.asarray([ch == signal for ch in channels])
+        amplitude = []
+        for j in range(c):
+            col = dev[:, j][np.isfinite(dev[:, j])]
+            if not moves[j] or not len(col):
+                amplitude.append([])
+                continue
+            if len(col) > 256:  # a sample of them is enough to resample from
+                col = rng.choice(col, 256, replace=False)
+            amplitude.append([float(v) for v in col])
+        zeros = np.zeros((PROFILE_BINS, c))
+        profiles[fault] = FaultProfile(
+            fault, tuple(channels), zeros, zeros.copy(), np.zeros(c, dtype=bool), len(d["lengths"]),
+            int(np.median(d["lengths"])), impulses={"rate": d["impulses"] / max(d["rows"], 1), "amplitude": amplitude},
+        )  # fmt: skip
     return profiles

@@ -9,6 +9,7 @@ import numpy as np
 
 from geniot.core.exceptions import DataError
 from geniot.tasks.events import Change, EventTracker, flag_scores, reading_row, smooth_scores
+from geniot.tasks.flatline import StuckState, stuck_reason
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class StepScore:
     top_sensors: tuple[str, ...]
     timestamp: object = None
     changes: tuple[Change, ...] = field(default_factory=tuple)  # events opened, extended or closed here
+    reason: str = ""  # "stuck: <sensor> held <value> for <time>" when a stuck sensor flags it
 
 
 class StreamingScorer:
@@ -29,6 +31,8 @@ class StreamingScorer:
     The numbers and events equal ``AnomalyDetector.detect`` with ``align="end"`` on the same
     series from its ``window``-th step on (``detect`` gives the first steps the first window's
     score). A reading may hold NaN or miss a signal (a dropped value): it is scored as a gap.
+    The detector's stuck rule runs on every reading (its runs may be longer than a window: one
+    value and one count per sensor are kept), as ``detect`` runs it over the series.
     """
 
     def __init__(self, detector, *, asset: str | None = None) -> None:
@@ -42,6 +46,9 @@ class StreamingScorer:
         self._readings: deque[np.ndarray] = deque(maxlen=self.window)
         self._scores: deque[float] = deque(maxlen=int(detector.smoothing))
         self.tracker: EventTracker = detector.event_tracker(asset=asset, keep_closed=False)
+        self.stuck_rule = getattr(detector, "stuck_rule_", None)
+        self.stuck_state = StuckState(self.n_channels)
+        self._stuck = np.zeros(self.n_channels, dtype=bool)  # the sensors stuck at the last reading
 
     def last_window(self) -> np.ndarray:
         """The readings held now, oldest first: (up to window, n_channels)."""
@@ -60,11 +67,13 @@ class StreamingScorer:
         tracker.closed.clear()
         self.tracker = tracker
 
-    def _push(self, reading) -> np.ndarray | None:
+    def _push(self, reading, timestamp=None) -> np.ndarray | None:
         try:
             values = reading_row(reading, self.channels)
         except ValueError as exc:
             raise DataError(str(exc)) from None
+        if self.stuck_rule is not None:
+            self._stuck = self.stuck_rule.step(self.stuck_state, values, timestamp)
         self._readings.append(values)
         if len(self._readings) < self.window:
             return None
@@ -73,15 +82,18 @@ class StreamingScorer:
         return window
 
     def update(self, reading, timestamp=None) -> StepScore | None:
-        window = self._push(reading)
+        window = self._push(reading, timestamp)
         if window is None:
             return None
         score = float(smooth_scores(np.array(self._scores), len(self._scores))[-1])
         threshold = float(self.detector.threshold_.value)
-        flag = bool(flag_scores(score, threshold))
+        stuck = self._stuck
+        flag = bool(flag_scores(score, threshold)) or bool(stuck.any())
         z = None
         if self.detector.attribute == "all" or (flag and self.detector.attribute != "none"):
             z = self.detector.channel_z(window)[0]
+            z[stuck] = np.inf  # the stuck sensor is the one behind it, as in ``detect``
         top = self.detector._top(z, self.channels) if (flag and z is not None) else ()
         changes = self.tracker.update(flag, score, z=z, time=timestamp)
-        return StepScore(score, flag, threshold, top, timestamp, tuple(changes))
+        reason = stuck_reason(self.stuck_state, stuck, self.channels, timestamp) if stuck.any() else ""
+        return StepScore(score, flag, threshold, top, timestamp, tuple(changes), reason)

@@ -13,7 +13,8 @@ def event_rows(results) -> list[dict]:
     rows = []
     for asset, (_series, detection) in results.items():
         for event in detection.events:
-            rows.append(dataclasses.replace(event, asset=asset).message(detection.threshold, "open" if event.is_open else "closed"))
+            message = dataclasses.replace(event, asset=asset).message(detection.threshold, "open" if event.is_open else "closed")
+            rows.append(message | {"reason": detection.event_reason(event)})
     return rows
 
 

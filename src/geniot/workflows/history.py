@@ -12,7 +12,7 @@ from pathlib import Path
 from geniot.data.series import SensorSeries
 from geniot.data.store import SensorStore
 from geniot.tasks import AnomalyDetector
-from geniot.tasks.events import EventTracker, feed_tracker, flag_scores
+from geniot.tasks.events import EventTracker, feed_tracker
 from geniot.workflows.asset_detector import (
     history_detector,
     save_asset_detector,
@@ -33,7 +33,7 @@ def track_history(store: SensorStore, asset: str, series: SensorSeries, detector
     detection = detector.detect(series)
     threshold = float(detection.threshold)
     tracker = detector.event_tracker(asset=asset)
-    feed_tracker(tracker, flag_scores(detection.scores, threshold), detection.scores,
+    feed_tracker(tracker, detection.raw_flags, detection.scores,  # a stuck sensor flags a step whatever its score
                  channel_z=detection.channel_z, timestamps=series.timestamps)  # fmt: skip
     for event in tracker.events():
         store.upsert_event(event.record(threshold))

@@ -222,7 +222,7 @@ def synthesize(
     out = {a: values[i] for i, a in enumerate(assets)}
     fault_col = np.full((len(assets), n_steps), "normal", dtype=object)
     signal_col = np.full((len(assets), n_steps), "", dtype=object)
-    notes = []
+    notes = wander_notes(model, values, channels, fixed, conditions)
     if regime is not None:
         shares = [regimes.share(v, regime) for v in out.values()]
         notes.append(
@@ -238,13 +238,19 @@ def synthesize(
                 f"--fault {req.fault}@{req.start}: the fault lies outside the synthetic span "
                 f"{pd.Timestamp(timestamps[0])} to {pd.Timestamp(timestamps[-1])}"
             )
+        n_labelled = []
         for i, a in enumerate(assets):
-            out[a] = profile.apply(out[a], lo, hi, rng)
-            fault_col[i, lo:hi] = req.fault
-            signal_col[i, lo:hi] = key.partition(":")[2]
+            out[a], rows = profile.apply_rows(out[a], lo, hi, rng)
+            fault_col[i, rows] = req.fault
+            signal_col[i, rows] = key.partition(":")[2]
+            n_labelled.append(len(rows))
+        impulses = (
+            f"; {min(n_labelled)}-{max(n_labelled)} impulses per asset, labelled on their own rows as in the real data"
+            if profile.impulses is not None else ""
+        )  # fmt: skip
         notes.append(
             f"fault {key} at rows {lo}-{hi - 1} ({pd.Timestamp(timestamps[lo])} to {pd.Timestamp(timestamps[hi - 1])}), "
-            f"profile learned from {profile.n_episodes} labelled episode(s)"
+            f"profile learned from {profile.n_episodes} labelled episode(s){impulses}"
         )
     labels = pd.DataFrame(
         {
@@ -256,6 +262,43 @@ def synthesize(
         }
     )
     return SynthesisResult(timestamps, out, channels, interval, seams, labels, notes)
+
+
+WANDER_WINDOWS = 256  # independent windows drawn for the reference range
+WANDER_SHARE = 0.01  # a channel outside the reference range on more than this share of steps is said
+
+
+def wander_notes(model: BaseGenerator, values: np.ndarray, channels: list[str], fixed, conditions) -> list[str]:
+    """Warnings for channels whose long series left the range the model's own independent
+    windows reach (their 0.1-99.9% range widened by half its span): a continuation that drifts
+    away step by step (a near unit root in the conditional mean) looks fine window by window and
+    is not data from the plant, so it is said with the channel, how far and how often."""
+    rng = np.random.default_rng(0)  # its own draws: the synthetic series' seed stays the user's
+    cond = None
+    if conditions is not None and model.n_conditions_:
+        cond = np.asarray(conditions)[rng.integers(0, len(conditions), WANDER_WINDOWS)]
+    try:
+        ref = np.asarray(model.sample(WANDER_WINDOWS, conditions=cond, random_state=rng), dtype=np.float64)
+    except Exception as exc:  # noqa: BLE001 - the check is advice; its failure is said, not fatal
+        return [f"warning: the range check could not draw reference windows ({type(exc).__name__}: {exc})"]
+    flat = ref.reshape(-1, ref.shape[-1])
+    lo, hi = np.nanquantile(flat, 0.001, axis=0), np.nanquantile(flat, 0.999, axis=0)
+    margin = 0.5 * (hi - lo)
+    said = []
+    for j, name in enumerate(channels):
+        if fixed is not None and not np.isnan(fixed[:, j]).all():
+            continue  # held by --set
+        v = values[..., j]
+        outside = (v < lo[j] - margin[j]) | (v > hi[j] + margin[j])
+        if outside.mean() > WANDER_SHARE:
+            said.append(f"{name} on {outside.mean():.0%} of the steps ({np.nanmin(v):.4g} to {np.nanmax(v):.4g}; "
+                        f"its windows {lo[j]:.4g} to {hi[j]:.4g})")  # fmt: skip
+    if not said:
+        return []
+    return [
+        "warning: the continuation drifts out of the range the model's own windows reach, so this is not data "
+        f"the plant makes: {'; '.join(said)}. A shorter --context (e.g. 2) conditions each stretch on less of the drift"
+    ]
 
 
 def model_conditions(model: BaseGenerator, timestamps: np.ndarray) -> np.ndarray | None:

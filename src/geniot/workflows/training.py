@@ -177,7 +177,8 @@ def train_and_save(
         from geniot.tasks import AnomalyDetector
 
         # One-step-ahead scores: a regime change is judged once, by what the past does not explain.
-        detector = AnomalyDetector(generator=model, prefit=True, score="step").calibrate_windows(split.calibration)
+        # The stuck-sensor rule learns how long each sensor sits still from all the normal windows.
+        detector = AnomalyDetector(generator=model, prefit=True, score="step").calibrate_windows(split.calibration, stuck_windows=split.fit)
         if out is not None:
             detector.save(out)  # the generator's folder plus detector.json
             return model
