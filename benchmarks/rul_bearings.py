@@ -15,10 +15,12 @@ so results do not depend on machine load. Baselines, computed here on the same u
   not know how the test bearings were cut would take);
 * mean life minus elapsed: max(0, mean training life - elapsed time of the test bearing).
 
-geniot is scored twice from one fit: by default (before a detected onset, the population prior of
-training bearings still healthy at the same age) and told the cut range (``observed_share``: the
-prior from the training bearings at those shares of their life, the information the constant
-baseline has). Rows ``before onset`` / ``past onset`` split the test bearings by geniot's own
+geniot is scored three times from one fit, before a detected onset: by default (``observed_share=
+"auto"``: how the batch of test bearings was observed, in service or cut at a share of life,
+estimated from their ages and onset flags), in service (the training bearings still healthy at
+the same age: the previous default) and told the cut range (the prior from the training bearings
+at those shares of their life, the information the constant baseline has). ``--observe
+in-service`` checks the default where the units are not cut but met in service. Rows ``before onset`` / ``past onset`` split the test bearings by geniot's own
 detected onset.
 
 Scores (hours): RMSE, MAE, the PHM 2012 accuracy score (1 is perfect) and, for geniot, the
@@ -49,9 +51,17 @@ from geniot.predictors.rul import RULEstimator
 def run(seed: int, args) -> list[dict]:
     kw = {"interval_s": args.interval_s, "snapshot_s": args.snapshot_s}
     train = simulate_bearings(args.train, seed=1000 * seed, **kw)
-    test = simulate_bearings(args.test, seed=1000 * seed + 1, prefix="t", **kw)
     rng = np.random.default_rng(seed)
-    cuts = [cut_before_failure(b, s) for b, s in zip(test, rng.uniform(args.cut_min, args.cut_max, len(test)), strict=True)]
+    if args.observe == "in-service":
+        # a fleet looked at today: a bearing is met in proportion to its life, at an age uniform over it
+        pool = simulate_bearings(4 * args.test, seed=1000 * seed + 1, prefix="t", **kw)
+        top = max(b.life_s for b in pool)
+        test = [b for b in pool if rng.uniform() < b.life_s / top][: args.test]
+        shares = rng.uniform(0.02, 1.0, len(test))
+    else:
+        test = simulate_bearings(args.test, seed=1000 * seed + 1, prefix="t", **kw)
+        shares = rng.uniform(args.cut_min, args.cut_max, len(test))
+    cuts = [cut_before_failure(b, s) for b, s in zip(test, shares, strict=True)]
     truth = np.array([r for _, r in cuts]) / 3600.0
     elapsed = np.array([c.times_s[-1] for c, _ in cuts]) / 3600.0
     t0, c0 = time.perf_counter(), time.process_time()
@@ -66,20 +76,29 @@ def run(seed: int, args) -> list[dict]:
     fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
     order = [c.unit for c, _ in cuts]
     pred = est.predict(test_rtf.frame).set_index("unit").loc[order]
+    in_service = est.set_params(observed_share=None).predict(test_rtf.frame).set_index("unit").loc[order]
     told = est.set_params(observed_share=(args.cut_min, args.cut_max)).validate().predict(test_rtf.frame).set_index("unit").loc[order]
     lives = np.array([b.life_s for b in train]) / 3600.0
-    shares = rng.uniform(args.cut_min, args.cut_max, (len(lives), 200))
-    constant = float(np.mean(lives[:, None] * (1 - shares)))
+    if args.observe == "in-service":  # the mean remaining life of a bearing met in service
+        constant = float(np.sum(lives**2) / (2 * np.sum(lives)))
+    else:
+        shares = rng.uniform(args.cut_min, args.cut_max, (len(lives), 200))
+        constant = float(np.mean(lives[:, None] * (1 - shares)))
     life_minus = np.maximum(0.0, lives.mean() - elapsed)
     all_rows = float(np.mean(np.concatenate([(b.life_s - b.times_s) / 3600.0 for b in train])))
     after = (pred["basis"] == "after onset: model").to_numpy()
     rows = []
-    for name, p, lo, hi in (("geniot", pred["rul"].to_numpy(), pred["lower"].to_numpy(), pred["upper"].to_numpy()),
+    methods = (("geniot", pred["rul"].to_numpy(), pred["lower"].to_numpy(), pred["upper"].to_numpy()),
+                            ("geniot --observed-share in-service (the previous default)", in_service["rul"].to_numpy(),
+                             in_service["lower"].to_numpy(), in_service["upper"].to_numpy()),
                             (f"geniot told the cut range ({args.cut_min:g}-{args.cut_max:g} of life)", told["rul"].to_numpy(),
                              told["lower"].to_numpy(), told["upper"].to_numpy()),
                             ("constant (training mean RUL at the cut)", np.full(len(truth), constant), None, None),
                             ("constant over all training rows", np.full(len(truth), all_rows), None, None),
-                            ("mean life minus elapsed", life_minus, None, None)):  # fmt: skip
+                            ("mean life minus elapsed", life_minus, None, None))  # fmt: skip
+    if args.observe == "in-service":  # no cut range to tell
+        methods = [m for m in methods if not m[0].startswith("geniot told")]
+    for name, p, lo, hi in methods:
         s = rul_scores(p, truth, lower=lo, upper=hi)["uncapped"]
         after_rmse = float(np.sqrt(np.mean((p[after] - truth[after]) ** 2))) if after.any() else float("nan")
         before_rmse = float(np.sqrt(np.mean((p[~after] - truth[~after]) ** 2))) if (~after).any() else float("nan")
@@ -104,6 +123,9 @@ def main() -> None:
     ap.add_argument("--snapshot-s", type=float, default=0.1)
     ap.add_argument("--cut-min", type=float, default=0.5)
     ap.add_argument("--cut-max", type=float, default=0.95)
+    ap.add_argument("--observe", choices=["cut", "in-service"], default="cut",
+                    help="cut: each test bearing cut at a share of its life in [--cut-min, --cut-max]; in-service: "
+                         "met in proportion to its life at an age uniform over it (a fleet looked at today)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     import torch

@@ -92,6 +92,10 @@ def test_rul_on_bearing_snapshot_folders(tmp_path):
     assert r.exit_code == 0, r.output
     pred = pd.read_csv(out)
     assert pred["basis"].tolist() == ["no onset yet: population prior", "after onset: model"]
+    assert "the observation process estimated from the 2 unit(s) of this batch: in service" in " ".join(r.output.split())
+    r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test"), "--out", str(out),
+                            "--observed-share", "in-service"])  # fmt: skip
+    assert r.exit_code == 0, r.output
     assert "prior before onset: training units still before onset at the same age" in r.output
     r = runner.invoke(app, ["rul", "predict", str(tmp_path / "m"), str(tmp_path / "test"), "--out", str(out),
                             "--observed-share", "0.2-0.5"])  # fmt: skip
@@ -119,3 +123,24 @@ def test_rul_fit_says_the_ensemble_the_cmapss_smoothing_and_the_calibrated_band(
                             "--smoothing", "1", "--epochs", "2", "--fixed-epochs"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "one net (--n-models 1)" in r.output and "not calibrated" in r.output
+
+
+def test_rul_futures_writes_paths_to_failure_and_the_failure_times(tmp_path):
+    train, test = tmp_path / "train_FD009.txt", tmp_path / "test_FD009.txt"
+    _cmapss_text(train)
+    _cmapss_text(test, n_units=2, seed=1)
+    r = runner.invoke(app, ["rul", "fit", str(train), "--out", str(tmp_path / "m"), "--window", "10", "--fixed-epochs",
+                            "--epochs", "1", "--n-models", "1"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out, times = tmp_path / "paths.csv", tmp_path / "times.csv"
+    r = runner.invoke(app, ["rul", "futures", str(tmp_path / "m"), str(train), str(test), "--out", str(out), "--n", "4",
+                            "--times-out", str(times), "--past", "5", "--ahead", "3"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    paths = pd.read_csv(out)
+    assert paths.groupby("unit")["future"].nunique().tolist() == [4, 4]
+    assert {"step", "time_ahead", "rul"} <= set(paths.columns)
+    said = pd.read_csv(times)
+    assert said["unit"].tolist() == [1, 2] and (said["lower"] <= said["upper"]).all()
+    assert "split conformal" in r.output and "unit 1: failure in" in r.output
+    r = runner.invoke(app, ["rul", "futures", str(tmp_path / "m"), str(train), str(test), "--out", str(out), "--n", "0"])
+    assert r.exit_code == 2 and "--n must be at least 1" in r.output

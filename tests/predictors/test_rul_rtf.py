@@ -98,7 +98,8 @@ def test_gate_gives_the_prior_before_onset(tmp_path):
     frame = _units(n_units=6)
     frame = frame.assign(cycle=frame.groupby("unit").cumcount() + 1).drop(columns=["timestamp", "condition"])
     frame["onset"] = frame.groupby("unit")["cycle"].transform(lambda c: c > 0.7 * c.max())
-    est = RULEstimator(epochs=2, fixed_epochs=True, gate_column="onset").fit(frame)
+    # in service: the units alive at that age, their median remaining life (the "auto" default: test_rul_prior)
+    est = RULEstimator(epochs=2, fixed_epochs=True, gate_column="onset", observed_share=None).fit(frame)
     assert "before onset: population prior" in "\n".join(est.choices_)
     early = frame[frame["cycle"] <= 50]  # every unit still healthy
     pred = est.predict(early)

@@ -1,4 +1,4 @@
-"""`geniot rul fit` and `geniot rul predict`: remaining useful life from run-to-failure data.
+"""`geniot rul fit`, `predict` and `futures`: remaining useful life from run-to-failure data.
 
 Three inputs: C-MAPSS text files (``train_FD00x.txt``), a CSV/Parquet of ``unit, timestamp (or
 cycle), sensors...`` (``;`` or ``,``), and a folder of vibration snapshots per bearing (health
@@ -61,13 +61,17 @@ def _read_units(path: Path, meta: dict) -> pd.DataFrame:
     return rtf.frame
 
 
-def _share_range(text: str) -> tuple[float, float]:
-    """``"0.5-0.95"`` or ``"0.5,0.95"`` -> (0.5, 0.95)."""
+def _share_range(text: str) -> tuple[float, float] | str | None:
+    """``"0.5-0.95"`` or ``"0.5,0.95"`` -> (0.5, 0.95); ``auto`` -> "auto"; ``in-service`` -> None."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    if text.strip().lower() == "in-service":
+        return None
     parts = text.replace(",", "-").split("-")
     try:
         a, b = (float(p) for p in parts)
     except ValueError:
-        raise DataError(f"--observed-share {text!r}: give two shares of life A-B, e.g. 0.5-0.95") from None
+        raise DataError(f"--observed-share {text!r}: give auto, in-service or two shares of life A-B, e.g. 0.5-0.95") from None
     return a, b
 
 
@@ -201,9 +205,10 @@ def predict(
     truth: Path | None = typer.Option(None, "--truth", help="true RUL in the model's time unit: a CSV of unit, rul, "
                                                             "or C-MAPSS RUL_FD00x.txt; prints RMSE, MAE, PHM08, PHM2012 "
                                                             "and interval coverage, uncapped and capped"),
-    observed_share: str | None = typer.Option(None, "--observed-share", help="bearings: the units were observed (cut) "
-                                              "at a share of their life in A-B, e.g. 0.5-0.95; the prior before onset "
-                                              "then uses the training units at those shares (default: at the same age)"),
+    observed_share: str | None = typer.Option(None, "--observed-share", help="bearings, the prior before onset: how "
+                                              "the units were observed. auto (default): estimated from the ages and onset "
+                                              "flags of the units predicted together; A-B, e.g. 0.5-0.95: cut at a share "
+                                              "of their life in A-B; in-service: at an age independent of their life"),
 ) -> None:
     """Predict remaining useful life per unit, with a 10-90% interval."""
     from geniot.predictors.rul import RULEstimator
@@ -221,14 +226,68 @@ def predict(
         if "basis" in pred:
             for basis, n in pred["basis"].value_counts().items():
                 console.print(f"  {n} unit(s): {basis}")
-            if (pred["basis"] != "after onset: model").any():
+            early = pred["basis"] != "after onset: model"
+            if early.any():
                 share = est.observed_share
-                console.print("  prior before onset: " + (f"training units at {share[0]:.0%}-{share[1]:.0%} of their life "
-                              "(--observed-share)" if share is not None else "training units still before onset at the same "
-                              "age (--observed-share A-B if these units were cut at a known share of their life)"))  # fmt: skip
+                if share == "auto":
+                    said = pred.loc[early, "prior_from"].iloc[0]
+                    how = said[said.find("the observation process"):] if "the observation process" in said else said
+                    console.print(f"  prior before onset: training units near the same age, {how} (--observed-share "
+                                  "A-B or in-service to fix it)")  # fmt: skip
+                else:
+                    console.print("  prior before onset: " + (f"training units at {share[0]:.0%}-{share[1]:.0%} of their life "
+                                  "(--observed-share)" if share is not None else "training units still before onset at the same "
+                                  "age (--observed-share in-service)"))  # fmt: skip
         if truth is not None:
             true = _truth_for(truth, pred)
             scores = rul_scores(pred["rul"], true, lower=pred["lower"], upper=pred["upper"], cap=est.cap_)
             _say(_score_lines(scores, est.cap_, est.time_unit_))
             if est.time_unit_ != "cycles":
                 console.print("  (PHM08's constants 10 and 13 are in the data's time unit here, as in C-MAPSS cycles)")
+
+
+@rul_app.command("futures")
+def futures(
+    model: Path = typer.Argument(..., help="folder written by `geniot rul fit`"),
+    train: Path = typer.Argument(..., help="the run-to-failure units the model was fitted on (the generator learns "
+                                           "their paths)"),
+    data: Path = typer.Argument(..., help="units to continue: their last rows are the past of every path"),
+    out: Path = typer.Option(..., "--out", help="CSV or Parquet of the paths: unit, future, step, time_ahead, rul, "
+                                                "normalised sensors"),
+    n: int = typer.Option(50, "--n", help="paths per unit"),
+    times_out: Path | None = typer.Option(None, "--times-out", help="CSV or Parquet of the failure time per unit: "
+                                                                    "median (rul), 10% (lower), 90% (upper), mean"),
+    horizon: int | None = typer.Option(None, "--horizon", help="most rows per path (default: the cap in rows)"),
+    past: int | None = typer.Option(None, "--past", help="past rows the generator is given (default: the model's "
+                                                         "window span, at most 40)"),
+    ahead: int = typer.Option(6, "--ahead", help="rows it generates per step"),
+    generator: str = typer.Option("gaussian", "--generator", help="registry generator that imputes (gaussian, vae, diffusion)"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+) -> None:
+    """A family of possible degradation paths per unit, rolled on to failure, and the failure time they imply."""
+    from geniot.predictors.rul import RULEstimator
+    from geniot.predictors.rul_futures import RULFutures
+
+    with user_errors():
+        if int(n) < 1:
+            raise DataError(f"--n must be at least 1, got {n}")
+        est = RULEstimator.load(model)
+        meta = dict(est.meta_ or {})
+        frame = _read_units(train, meta)
+        units = _read_units(data, meta)
+        fut = RULFutures(generator=generator, past=past, ahead=ahead, random_state=seed).fit(est, frame)
+        _say(fut.choices_)
+        times = fut.failure_times(units, n=max(int(n), 100))
+        paths = fut.futures(units, n=int(n), horizon=horizon)
+        write_frame(paths, out)
+        console.print(f"wrote {out} ({paths['unit'].nunique() if len(paths) else 0} unit(s) x {n} paths, "
+                      f"{len(paths)} rows; RUL in {est.time_unit_})")  # fmt: skip
+        skipped = times["basis"] != "generated paths"
+        if skipped.any():
+            console.print(f"  {int(skipped.sum())} unit(s) before onset: no path (their RUL is the estimator's prior, "
+                          "`geniot rul predict`)")  # fmt: skip
+        if times_out is not None:
+            write_frame(times, times_out)
+            console.print(f"wrote {times_out} (failure time per unit)")
+        for row in times[~skipped].head(10).itertuples():
+            console.print(f"  unit {row.unit}: failure in {row.rul:.4g} {est.time_unit_} (10-90%: {row.lower:.4g}-{row.upper:.4g})")

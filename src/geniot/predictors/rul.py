@@ -22,8 +22,12 @@ conditions and sensor columns (all other numeric columns). Steps, each choice sa
 * ``smoothing`` exponentially smooths the normalised sensors along each unit (causal);
 * with ``gate_column`` (a boolean column, e.g. "degradation has started"), the CNN learns only
   rows where it is true, and a unit whose last row is not gated gets the population prior: the
-  remaining life of the training units without onset at that age (ages in each condition's
-  median life), quantiles, said in ``basis`` and ``prior_from``; with ``observed_share=(a, b)``
+  remaining life of the training units before onset near that age (ages in each condition's
+  median life), quantiles, said in ``basis`` and ``prior_from``. How the units came to be observed
+  matters there: by default (``observed_share="auto"``) it is estimated from the ages and onset
+  flags of the batch of units predicted together (in service, or cut at a share of their life:
+  :mod:`geniot.predictors.rul_prior`); ``observed_share=None``: in service, the training units
+  without onset at that age; with ``observed_share=(a, b)``
   (the units to predict were observed at a share of their life between a and b, as in test sets
   cut before failure) the prior is instead the mean remaining life of the training units at the
   shares in [a, b] where they were still before onset, weighted by how close their age then was
@@ -52,6 +56,7 @@ from geniot.data.rtf import detect_conditions
 from geniot.models.registry import build_generator
 from geniot.nn.rng import resolve_seed, seeded
 from geniot.nn.training import LoopConfig, optimizer_step, train_loop
+from geniot.predictors.rul_prior import ObservationModels, mixture_prior, observation_posterior
 
 QUANTILES = (0.1, 0.5, 0.9)
 
@@ -125,7 +130,7 @@ class RULEstimator(BaseTask):
         n_models: int = 5,
         lr_schedule: str | None = "auto",
         smoothing: float | None = None,
-        observed_share: tuple[float, float] | None = None,
+        observed_share: tuple[float, float] | str | None = "auto",
         calibrate: bool = True,
         point: str = "mean",
         random_state: int | None = 0,
@@ -165,13 +170,14 @@ class RULEstimator(BaseTask):
             raise DataError(f"point must be 'median' or 'mean', got {self.point!r}")
         if self.smoothing is not None and not 0.0 < float(self.smoothing) <= 1.0:
             raise DataError(f"smoothing (the exponential smoothing weight of the newest row) must be in (0, 1], got {self.smoothing!r}")
-        if self.observed_share is not None:
+        if self.observed_share is not None and self.observed_share != "auto":
             try:
                 a, b = (float(v) for v in self.observed_share)
             except (TypeError, ValueError):
                 a = b = float("nan")
             if not 0.0 <= a < b <= 1.0:
-                raise DataError(f"observed_share must be two shares of life 0 <= a < b <= 1, got {self.observed_share!r}")
+                raise DataError(f"observed_share must be 'auto', None or two shares of life 0 <= a < b <= 1, "
+                                f"got {self.observed_share!r}")
         augment = self.augment
         if not (augment is None or isinstance(augment, BaseGenerator) or augment in ("jitter", "gaussian", "diffusion", "vae")):
             raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {augment!r}")
@@ -275,6 +281,11 @@ class RULEstimator(BaseTask):
             rows = keys == cond
             out[rows] = (x[rows] - mean) / std
         return out
+
+    def inputs(self, frame: pd.DataFrame, source: str | None = None) -> np.ndarray:
+        """The normalised (and smoothed) sensors the nets see, row by row of a frame sorted by unit
+        and cycle (for :mod:`geniot.predictors.rul_futures`)."""
+        return self._inputs(frame, source)
 
     def _inputs(self, frame: pd.DataFrame, source: str | None = None) -> np.ndarray:
         """Normalised sensors, exponentially smoothed along each unit when ``smoothing`` is set
@@ -412,10 +423,7 @@ class RULEstimator(BaseTask):
                 raise DataError(f"fewer than two rows where {self.gate_column!r} is true: nothing to learn after onset")
             windows, y, ends = windows[gated], y[gated], ends[gated]
             self._say(f"learning from {len(y)} rows after onset ({self.gate_column}); before onset: population prior, "
-                      + (f"from training units before onset at {self.observed_share[0]:.0%}-{self.observed_share[1]:.0%} of "
-                         "their life (observed_share)" if self.observed_share is not None else
-                         "from training units still before onset at the same age (--observed-share when the units to "
-                         "predict were cut at a known share of their life)"))  # fmt: skip
+                      + self._prior_words())
         # Early stopping on whole held-out units: windows of one unit overlap, so a random
         # hold-out of windows would only measure memorisation.
         seed = resolve_seed(self.random_state)
@@ -546,20 +554,47 @@ class RULEstimator(BaseTask):
         q = np.stack([mid - lo * (mid - q[:, 0]), mid, mid + hi * (q[:, 2] - mid)], axis=1) * float(self.cap_)
         return np.clip(q, 0.0, float(self.cap_))
 
-    def prior(self, elapsed: float, condition: str = "*") -> tuple[float, float, float, str]:
-        """10/50/90% of the remaining life at ``elapsed`` of the training units that were still
-        before their onset at that age, and which units these were. Ages are measured in units of
-        each condition's median life (a heavier condition wears out sooner), so that every training
-        unit counts, not only the few of the same condition. With ``observed_share``: see
-        :meth:`_share_prior`."""
+    def _prior_words(self) -> str:
+        share = self.observed_share
+        if share == "auto":
+            return ("from training units before onset near the same age, weighted by how the batch of units to predict "
+                    "was observed (in service, or cut at a share of their life: estimated from their ages and onset "
+                    "flags at predict time; --observed-share A-B or in-service to fix it)")
+        if share is not None:
+            return f"from training units before onset at {share[0]:.0%}-{share[1]:.0%} of their life (observed_share)"
+        return ("from training units still before onset at the same age (in service; --observed-share when the units "
+                "to predict were cut at a known share of their life)")
+
+    def _life_scales(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict, float]:
+        """Training lives, onsets, each unit's condition median life, and the median life per condition."""
         lives, onsets = np.asarray(self.lives_, dtype=float), np.asarray(self.onsets_, dtype=float)
         conds = np.asarray(self.unit_conditions_)
         overall = float(np.median(lives))
         scales = {c: float(np.median(lives[conds == c])) if (conds == c).sum() >= 2 else overall for c in set(conds)}
-        unit_scale = np.array([scales[c] for c in conds])
+        return lives, onsets, np.array([scales[c] for c in conds]), scales, overall
+
+    def observation_models(self, elapsed, conditions, gated) -> ObservationModels:
+        """How the batch of units to predict was observed (in service, or cut at a share of life),
+        estimated from their ages and onset flags (:mod:`geniot.predictors.rul_prior`)."""
+        lives, onsets, unit_scale, scales, overall = self._life_scales()
+        ages = [e / scales.get(str(c), overall) for e, c in zip(elapsed, conditions, strict=True)]
+        return observation_posterior(lives / unit_scale, onsets / unit_scale, ages, gated)
+
+    def prior(self, elapsed: float, condition: str = "*", models: ObservationModels | None = None) -> tuple[float, float, float, str]:
+        """10/50/90% of the remaining life at ``elapsed`` of the training units that were still
+        before their onset at that age, and which units these were. Ages are measured in units of
+        each condition's median life (a heavier condition wears out sooner), so that every training
+        unit counts, not only the few of the same condition. With ``observed_share=(a, b)``: see
+        :meth:`_share_prior`; with ``"auto"`` and ``models`` (:meth:`observation_models`): the
+        mixture over how the units were observed."""
+        lives, onsets, unit_scale, scales, overall = self._life_scales()
         scale = scales.get(str(condition), overall)
         age = elapsed / scale
-        if self.observed_share is not None:
+        if self.observed_share == "auto" and models is not None:
+            found = mixture_prior(lives / unit_scale, onsets / unit_scale, age, models, point=self.point)
+            if found is not None:
+                return tuple(v * scale for v in found) + (f"training units before onset near this age; {models.summary()}",)
+        elif self.observed_share is not None and self.observed_share != "auto":
             found = self._share_prior(lives / unit_scale, onsets / unit_scale, age)
             if found is not None:
                 return tuple(v * scale for v in found[:3]) + (found[3],)
@@ -616,12 +651,14 @@ class RULEstimator(BaseTask):
         first = pd.Series(clock).groupby(frame["unit"].to_numpy()).transform("min").to_numpy()
         keys = self._condition_keys(frame).to_numpy() if self.conditions_ else np.full(len(frame), "*")
         basis, priors = [], []
+        models = (self.observation_models(clock[ends] - first[ends], keys[ends], gated)
+                  if self.observed_share == "auto" and not gated.all() else None)  # fmt: skip
         for i, end in enumerate(ends):
             if gated[i]:
                 basis.append("after onset: model")
                 priors.append("")
                 continue
-            mid, lo, hi, how = self.prior(clock[end] - first[end], keys[end])
+            mid, lo, hi, how = self.prior(clock[end] - first[end], keys[end], models)
             out.loc[i, ["rul", "lower", "upper"]] = [mid, lo, hi]
             basis.append("no onset yet: population prior")
             priors.append(how)
