@@ -123,7 +123,7 @@ def synthesize(
             regimes=regimes,
         )
         for note in result.notes:
-            console.print(note)
+            console.print(f"[yellow]{note}[/yellow]" if note.startswith("warning:") else note)
         n = len(result.timestamps)
         file_layout, why = training_file_layout(table, unread) if out is not None else (None, None)
         what = (
