@@ -95,6 +95,9 @@ def series_timing(series: dict[str, SensorSeries]) -> dict:
     }
 
 
+MIN_CLEAN_SHARE = 0.5  # windows clear of any fault needed (share) to train on those alone
+
+
 def windows_from_file(
     path,
     window: int,
@@ -128,8 +131,14 @@ def windows_from_file(
     channels = list(next(iter(table.values())).channels)
     profiles = learn_from_labels(table, keys, channels)
     pooled = pool_windows(without_faults(table, keys), window, stride, source=str(path), calendar=calendar)
-    # Windows that lay wholly inside a fault are all gap now: nothing to learn from them.
-    keep = ~np.isnan(pooled.windows).all(axis=(1, 2))
+    # Windows that touch a fault are left out: their fault rows are gaps now, and windows cut
+    # around gaps are what a pairwise-complete Gaussian turns into directions no window has (a
+    # long continuation then drifts along them). Only where too few windows would be left are
+    # they kept with the fault rows as gaps (those lying wholly inside a fault always go).
+    blank_row = np.isnan(pooled.windows).all(axis=2)
+    keep = ~blank_row.any(axis=1)
+    if keep.sum() < MIN_CLEAN_SHARE * len(keep):
+        keep = ~blank_row.all(axis=1)
     return dataclasses.replace(
         pooled,
         windows=pooled.windows[keep],
