@@ -177,10 +177,13 @@ def test_the_live_service_forwards_every_stored_event(rsyslog, tmp_path):
         while time.time() < deadline and client.get(f"/api/jobs/{job['id']}").json()["status"] not in ("done", "failed"):
             time.sleep(0.2)
         assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "done"
-        last = client.get(f"/api/assets/{asset}/readings", params={"last": 1}).json()
-        t_last, base = datetime.fromisoformat(last["timestamps"][-1]), {k: v[-1] for k, v in last["signals"].items()}
+        # The last real hour replayed as the next one, flow ten times too high for its first 20
+        # minutes: an event that opens and closes (held-flat values would read as stuck sensors).
+        last = client.get(f"/api/assets/{asset}/readings", params={"last": 60}).json()
+        t_last, hour = datetime.fromisoformat(last["timestamps"][-1]), last["signals"]
         rows = [{"asset": asset, "ts": (t_last + timedelta(minutes=i + 1)).isoformat(),
-                 "values": dict(base, flow_m3h=base["flow_m3h"] * (10 if i < 20 else 1))} for i in range(60)]  # fmt: skip
+                 "values": {k: v[i] * (10 if k == "flow_m3h" and i < 20 else 1) for k, v in hour.items() if v[i] is not None}}
+                for i in range(60)]  # fmt: skip
         assert client.post("/api/ingest", json=rows, headers=token).status_code == 200
         deadline = time.time() + 30
         while time.time() < deadline and not any(

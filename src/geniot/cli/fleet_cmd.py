@@ -80,7 +80,7 @@ def score(
     models_dir: Path = typer.Argument(..., help="folder written by `geniot fleet train`"),
     data: Path | None = typer.Argument(None, help="CSV or Parquet file with the assets' histories"),
     store: Path | None = typer.Option(None, "--store", help="score every asset of this DuckDB store file"),
-    out: Path = typer.Option(..., "--out", help="scores file (.csv or .parquet): asset, timestamp, score, flag, top_sensors"),
+    out: Path = typer.Option(..., "--out", help="scores file (.csv or .parquet): asset, timestamp, score, flag, top_sensors, reason"),
     engine: str = typer.Option("serial", "--engine", help=_ENGINE_HELP),
     address: str | None = typer.Option(None, "--address", help="Ray cluster address (overrides GENIOT_RAY_ADDRESS)"),
     workers: int | None = typer.Option(None, "--workers", help="CPUs of a local Ray (default: all)"),

@@ -105,7 +105,8 @@ def detect_file(
 
 
 def scores_frame(results: dict[str, tuple[SensorSeries, Detection]]) -> pd.DataFrame:
-    """One row per input row: [asset,] timestamp, score, flag, top_sensors."""
+    """One row per input row: [asset,] timestamp, score, flag, top_sensors, reason (why a stuck
+    sensor flagged the row; empty otherwise)."""
     frames = []
     for name, (series, detection) in results.items():
         frame = detection.to_frame()
