@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from geniot.core.tags import GeneratorTags
+from geniot.models.marginal_map import apply_marginal_map, fit_marginal_map
 from geniot.models.registry import register_generator
 from geniot.models.torch_base import TorchGenerator
 from geniot.models.vae.network import TimeVAENetwork
@@ -25,7 +26,6 @@ _CHUNK = 4096
 _DEFAULT_HIDDEN = (32, 64, 128)
 _SCORE_SEED = 0
 _CALIBRATION_SEED = 0
-_CALIBRATION_LEVELS = 1001
 _CALIBRATION_WINDOWS = 8192
 
 
@@ -160,17 +160,10 @@ class TimeVAE(TorchGenerator):
 
     def _marginal_map(self, X, conditions) -> np.ndarray:
         """(2, levels, c): per-channel quantiles of raw samples (row 0) and training values (row 1)."""
-        levels = np.linspace(0.0, 1.0, _CALIBRATION_LEVELS)
         n = int(min(max(X.shape[0], 1024), _CALIBRATION_WINDOWS))
         rng = np.random.default_rng(_CALIBRATION_SEED)
         cond = None if conditions is None else conditions[rng.integers(0, len(conditions), n)]
-        raw = super()._sample(n, cond, _CALIBRATION_SEED)
-        synth_q = np.quantile(raw, levels, axis=(0, 1))
-        with np.errstate(all="ignore"):
-            train_q = np.nanquantile(X, levels, axis=(0, 1))
-        unseen = ~np.isfinite(train_q).all(axis=0)  # a channel never observed: left as sampled
-        train_q[:, unseen] = synth_q[:, unseen]
-        return np.stack([synth_q, train_q])
+        return fit_marginal_map(super()._sample(n, cond, _CALIBRATION_SEED), X)
 
     def _white_noise_factor(self, X, mask, conditions) -> np.ndarray:
         """Factor ``L`` (c x c, ``L @ L.T = S``) of the step-to-step noise the decoder mean lacks.
@@ -239,10 +232,8 @@ class TimeVAE(TorchGenerator):
 
     def _sample(self, n, conditions, random_state):
         out = super()._sample(n, conditions, random_state)
-        qmap = getattr(self, "marginal_map_", None)
-        if qmap is not None:  # None: switched off, or DP training (the map reads the data)
-            for c in range(out.shape[2]):
-                out[..., c] = np.interp(out[..., c], qmap[0, :, c], qmap[1, :, c])
+        # no map: switched off, or DP training (the map reads the data)
+        apply_marginal_map(out, getattr(self, "marginal_map_", None))
         dup = getattr(self, "duplicate_of_", None)
         if dup is not None:
             for j in np.flatnonzero(dup >= 0):
