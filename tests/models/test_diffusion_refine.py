@@ -93,3 +93,23 @@ def test_long_series_use_the_series_sampler_and_restore_the_window_one(model):
         del model._reverse
     assert set(seen) == {(model.series_sampling_steps, 1.0)}
     assert (model.sampling_steps, model.eta) == (TINY["sampling_steps"], 0.0)
+
+
+def test_evaluate_measures_the_seams_the_draw_made(model):
+    """`geniot evaluate --model` puts the seam statistic where continue_series joined two draws
+    (the redrawn windows' edges for this model), not at the forward joins."""
+    from geniot.tasks.long_synthesis import draw_seams
+    from geniot.workflows.evaluation import evaluate_long
+
+    for n, context in ((100, None), (97, 3), (150, 8)):
+        _, seams = continue_series(model, n, context=context, random_state=0)
+        np.testing.assert_array_equal(seams, draw_seams(n, W, context, redraw=True))
+        _, plain = continue_series(model, n, context=context, join_strength=None, random_state=0)
+        np.testing.assert_array_equal(plain, draw_seams(n, W, context))
+    series, seams = continue_series(model, 200, random_state=0)
+    ts = np.datetime64("2026-01-05T00:00") + np.arange(200) * np.timedelta64(1, "h")
+    real = _windows(1)[0].repeat(40, axis=0)[:480] + np.random.default_rng(3).normal(0, 0.1, (480, 2))
+    real_ts = np.datetime64("2026-01-01T00:00") + np.arange(480) * np.timedelta64(1, "h")
+    metrics = evaluate_long(real, series[0], interval_s=3600.0, window=W, model=model, timestamps=ts, real_timestamps=real_ts)
+    assert metrics["long_synthetic_n_seams"] == len(seams) and metrics["long_seams"] == "edges of the redrawn joins"
+    assert metrics["long_seams_phase_matched"] and np.isfinite(metrics["long_synthetic_seam_phase_ratio"])

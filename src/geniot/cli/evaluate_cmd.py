@@ -108,7 +108,7 @@ def _evaluate_long(real, synthetic, *, window, generator, asset, seed, context, 
     interval = series_interval(real_series, real)
     metrics = evaluate_long(
         real_series.values, synth_series.values, interval_s=interval, window=window, context=context,
-        model=generator, seed=seed, timestamps=synth_series.timestamps,
+        model=generator, seed=seed, timestamps=synth_series.timestamps, real_timestamps=real_series.timestamps,
     )
     if out is not None:
         info = None if generator is None else {"model": generator.registry_name, **record_summary(generator)}
@@ -141,7 +141,8 @@ def format_long_metrics(metrics: dict) -> str:
     """The long-series metrics as a plain-text table, the synthetic series beside the baselines."""
     sets = list(LONG_SET_LABELS.values())
     lines = [f"long-series metrics ({metrics['long_n_steps']} synthetic steps; day = {metrics['long_day_lag']} steps, "
-             f"week = {metrics['long_week_lag']} steps; concatenated = {metrics.get('long_concatenated_source')})"]
+             f"week = {metrics['long_week_lag']} steps; concatenated = {metrics.get('long_concatenated_source')}; "
+             f"seams: {metrics.get('long_seams')})"]
     lines.append(f"{'metric':38s}" + "".join(f"{s[:24]:>26s}" for s in sets))
     for label, _, values in long_series_rows(metrics):
         lines.append(f"{label:38s}" + "".join(f"{'-' if v is None else format(v, '.4f'):>26s}" for v in values))

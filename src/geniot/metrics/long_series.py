@@ -248,7 +248,8 @@ def random_windows(x: np.ndarray, window: int, n: int, rng) -> np.ndarray:
     return cut[:n]
 
 
-def _one_set(real_z: np.ndarray, x_z: np.ndarray, seams, *, day: int, week: int, window: int, rng) -> dict:
+def _one_set(real_z: np.ndarray, x_z: np.ndarray, seams, *, day: int, week: int, window: int, rng, phases=None) -> dict:
+    from geniot.metrics.seams import phase_seam_statistic
     from geniot.metrics.statistics import acf_distance, correlation_distance, marginal_distance
 
     out = {
@@ -260,6 +261,8 @@ def _one_set(real_z: np.ndarray, x_z: np.ndarray, seams, *, day: int, week: int,
     if seams is not None and len(seams):
         s = seam_statistic(real_z, x_z, seams)
         out.update({k: s[k] for k in ("seam_step_ratio", "inside_step_ratio", "seam_inside_ratio", "seam_abs_step_ratio", "n_seams")})
+        real_phase, phase = (None, None) if phases is None else phases
+        out.update(phase_seam_statistic(real_z, x_z, seams, real_phase=real_phase, synth_phase=phase))
     n_win = int(min(500, max(20, len(x_z) // window * 4)))
     rw, sw = random_windows(real_z, window, 2000, rng), random_windows(x_z, window, n_win, rng)
     out.update(
@@ -281,6 +284,8 @@ def long_series_metrics(
     random_state=None,
     copy_tolerance: float = 0.1,
     n_real_stretches: int = 10,
+    real_phase=None,
+    synth_phase=None,
 ) -> dict:
     """Every long-series metric of ``synth`` beside the two baselines and real stretches.
 
@@ -292,6 +297,11 @@ def long_series_metrics(
     a week of steps at ``interval_s``. Returns a flat dict ``long_<set>_<metric>`` plus
     ``long_longest_match_{synthetic,holdout,bootstrap}`` (steps; copies give long runs; the
     holdout is a real stretch compared with the rest of the real series).
+
+    ``real_phase`` / ``synth_phase`` (each step's step of the day, :func:`geniot.metrics.seams.phase_of_day`)
+    make the phase-matched seam statistic (``seam_phase_ratio``) compare each step with real steps at
+    the same hour; the baselines are laid on the synthetic clock, and real stretches (with the
+    synthetic's seams) on their own. Without them it is the pooled seams-over-inside ratio.
     """
     r_z, s_z = standardise_pair(real, synth)
     rng = as_rng(random_state)
@@ -312,13 +322,22 @@ def long_series_metrics(
         "bootstrap": (boot, boot_seams),
     }
     out: dict = {"long_n_steps": int(n), "long_n_real_steps": int(len(r_z)), "long_day_lag": day, "long_week_lag": week}
+    if (real_phase is None) != (synth_phase is None):
+        raise DataError("give the phases of both series or of neither")
+    phases = None if real_phase is None else (np.asarray(real_phase), np.asarray(synth_phase))
     for name, (x, sm) in sets.items():
-        for key, value in _one_set(r_z, x, sm, day=day, week=week, window=window, rng=rng).items():
+        for key, value in _one_set(r_z, x, sm, day=day, week=week, window=window, rng=rng, phases=phases).items():
             out[f"long_{name}_{key}"] = value
     holdout_start = None
     if len(r_z) >= 2 * n:
         starts = rng.integers(0, len(r_z) - n + 1, size=int(n_real_stretches))
-        rows = [_one_set(r_z, r_z[s : s + n], None, day=day, week=week, window=window, rng=rng) for s in starts]
+        rows = [
+            _one_set(
+                r_z, r_z[s : s + n], seams, day=day, week=week, window=window, rng=rng,
+                phases=None if phases is None else (phases[0], phases[0][s : s + n]),
+            )
+            for s in starts
+        ]  # fmt: skip
         for key in rows[0]:
             out[f"long_real_stretch_{key}"] = float(np.median([row[key] for row in rows]))
         holdout_start = int(starts[0])

@@ -432,6 +432,8 @@ LONG_METRIC_INFO: dict[str, tuple[str, str]] = {
     "inside_step_ratio": ("Step spread inside / real", "RMS step inside stretches over the real RMS step (1 = as real)"),
     "seam_inside_ratio": ("Step spread at seams / inside", "RMS step where stretches join over inside them (1 = no seam)"),
     "seam_abs_step_ratio": ("Mean |step| at seams / real", "as the seam statistic with mean |step| (tail-sensitive)"),
+    "seam_phase_ratio": ("Seams / inside, same time of day", "RMS step at seams over inside, each step in units of the real step spread at its time of day (1 = no seam)"),
+    "seam_phase_step_ratio": ("Seam step / real, same time of day", "RMS step at seams in units of the real step spread at the same time of day (1 = as real)"),
     "window_acf_distance": ("Window ACF distance", "windows cut at random offsets vs real windows"),
     "window_correlation_distance": ("Window correlation distance", "windows cut at random offsets vs real windows"),
     "window_marginal_distance": ("Window marginal distance", "Wasserstein-1 of values, windows at random offsets"),

@@ -128,44 +128,64 @@ def _continue(generator, n_steps, n_series, context, fixed, conditions, join_str
         out[:, :w] = generator.impute(first, first_mask, random_state=rng, conditions=cond)[0]
     else:
         out[:, :w] = generator.sample(n_series, random_state=rng, conditions=cond)
-    # Which call drew each step: a seam is where that changes.
-    origin = np.zeros(total, dtype=np.int64)
-    joins = []
-    pos = w
-    while pos < n_steps:
+    joins, filled = _join_plan(n_steps, w, k)
+    for pos in joins:
         lo = pos - k
         window = out[:, lo : lo + w].copy()
         mask = ~np.isnan(window)
         mask[:, :k] = True
         cond = None if given is None else given[:, lo]
         out[:, lo : lo + w] = generator.impute(window, mask, random_state=rng, conditions=cond)[0]
-        origin[pos : lo + w] = origin.max() + 1
-        joins.append(pos)
-        pos += w - k
-    if join_strength is not None and hasattr(generator, "refine"):
+    redraw = join_strength is not None and hasattr(generator, "refine")
+    if redraw:
         shown = np.zeros(out.shape, dtype=bool)
         if held is not None:
             shown[:, :n_steps] = ~np.isnan(held)
-        _refine_joins(generator, out, origin, joins, pos, shown, given, float(join_strength), rng)
-    seams = np.flatnonzero(origin[1:n_steps] != origin[: n_steps - 1]) + 1
-    return out[:, :n_steps], seams.astype(np.int64)
+        for lo, edge in _redraw_plan(joins, filled, w):
+            mask = shown[:, lo : lo + w].copy()
+            mask[:, :edge] = mask[:, w - edge :] = True
+            cond = None if given is None else given[:, lo]
+            out[:, lo : lo + w] = generator.refine(
+                out[:, lo : lo + w], mask, strength=float(join_strength), random_state=rng, conditions=cond
+            )
+    return out[:, :n_steps], draw_seams(n_steps, w, k, redraw=redraw)
 
 
-def _refine_joins(generator, out, origin, joins, filled, shown, given, strength, rng) -> None:
-    """Redraw, in place, the middle of a window centred on each join given both ends and the
-    ``shown`` (held) values: the join is then inside one draw that saw the two stretches it
-    links. ``filled``: steps of ``out`` drawn so far."""
-    w = int(generator.n_steps_)
+def _join_plan(n_steps: int, w: int, k: int) -> tuple[list[int], int]:
+    """The first step of every continued stretch (each imputed from the ``k`` steps before it),
+    and how many steps are drawn in all (the last stretch runs past ``n_steps``)."""
+    joins, pos = [], w
+    while pos < n_steps:
+        joins.append(pos)
+        pos += w - k
+    return joins, pos
+
+
+def _redraw_plan(joins: list[int], filled: int, w: int) -> list[tuple[int, int]]:
+    """(first step, edge) of the window redrawn around each join: centred on it, its ``edge``
+    steps at both ends shown, so the middle is one draw that saw the two stretches it links."""
     edge = max(1, w // 6)
-    for p in joins:
-        lo = min(max(p - w // 2, 0), filled - w)
-        mask = shown[:, lo : lo + w].copy()
-        mask[:, :edge] = mask[:, w - edge :] = True
-        cond = None if given is None else given[:, lo]
-        out[:, lo : lo + w] = generator.refine(
-            out[:, lo : lo + w], mask, strength=strength, random_state=rng, conditions=cond
-        )
-        origin[lo + edge : lo + w - edge] = origin.max() + 1
+    return [(min(max(p - w // 2, 0), filled - w), edge) for p in joins]
+
+
+def draw_seams(n_steps: int, window: int, context: int | None = None, *, redraw: bool = False) -> np.ndarray:
+    """Where :func:`continue_series` puts the steps that one draw made next to another's: the
+    joins of the continued stretches, or with ``redraw`` (a generator with ``refine``, the
+    diffusion model) the edges of the windows redrawn around them. The seam statistics are
+    measured there, so they must be these steps and no others."""
+    w = int(window)
+    k = w // 2 if context is None else int(context)
+    if not 1 <= k < w:
+        raise DataError(f"the context must be between 1 and {w - 1} steps (window {w}), got {k}")
+    joins, filled = _join_plan(int(n_steps), w, k)
+    origin = np.zeros(int(n_steps) + w, dtype=np.int64)  # which draw made each step
+    for i, pos in enumerate(joins):
+        origin[pos : pos - k + w] = i + 1
+    if redraw:
+        for i, (lo, edge) in enumerate(_redraw_plan(joins, filled, w)):
+            origin[lo + edge : lo + w - edge] = len(joins) + i + 1
+    n = int(n_steps)
+    return (np.flatnonzero(origin[1:n] != origin[: n - 1]) + 1).astype(np.int64)
 
 
 def independent_windows(

@@ -12,9 +12,10 @@ from geniot.core.exceptions import DataError
 from geniot.core.record import record_summary
 from geniot.metrics import evaluate_synthetic
 from geniot.metrics.long_series import long_series_metrics
+from geniot.metrics.seams import phase_of_day
 from geniot.models import GaussianBaseline
 from geniot.report import write_report
-from geniot.tasks.long_synthesis import independent_windows
+from geniot.tasks.long_synthesis import draw_seams, independent_windows
 from geniot.workflows.datasets import describe_holdout, holdout_split
 from geniot.workflows.training import replay_training_windows
 
@@ -36,14 +37,6 @@ def split_for_memorization(real: np.ndarray | None, model: BaseGenerator | None,
     return holdout_split(real, record.holdout, record.holdout_split)
 
 
-def stretch_seams(n_steps: int, window: int, context: int | None = None) -> np.ndarray:
-    """Where `geniot synthesize` starts a new stretch: after the first window, every w - k steps."""
-    k = window // 2 if context is None else int(context)
-    if not 1 <= k < window:
-        raise DataError(f"the context must be between 1 and {window - 1} steps, got {k}")
-    return np.arange(window, n_steps, window - k, dtype=np.int64)
-
-
 def evaluate_long(
     real: np.ndarray,
     synth: np.ndarray,
@@ -54,10 +47,17 @@ def evaluate_long(
     model: BaseGenerator | None = None,
     seed: int = 0,
     timestamps=None,
+    real_timestamps=None,
 ) -> dict[str, Any]:
     """Long-series metrics of a synthetic series (n_steps, n_channels) against the real one,
     beside independent windows concatenated (sampled from ``model`` when given, else random real
-    windows) and a block bootstrap of the real series."""
+    windows) and a block bootstrap of the real series.
+
+    The seams are where `geniot synthesize` joined two draws (:func:`draw_seams`): with a model
+    that redraws its joins (``refine``, the diffusion model) the edges of the redrawn windows,
+    else (and without a model, said in ``long_seams``) the joins of the continued stretches. With
+    both series' ``timestamps`` the phase-matched seam statistic compares each step with real
+    steps at the same time of day."""
     if real.shape[1] != synth.shape[1]:
         raise DataError(f"the synthetic series has {synth.shape[1]} channels, the real one {real.shape[1]}")
     if len(synth) < 2 * window:
@@ -74,16 +74,25 @@ def evaluate_long(
 
             conditions = model_conditions(model, timestamps)
         concatenated = independent_windows(model, len(synth), conditions=conditions, random_state=seed + 1)
+    redraw = model is not None and hasattr(model, "refine")
+    phases = {}
+    if timestamps is not None and real_timestamps is not None:
+        phases = {"real_phase": phase_of_day(real_timestamps, interval_s), "synth_phase": phase_of_day(timestamps, interval_s)}
     metrics = long_series_metrics(
         real,
         synth,
-        stretch_seams(len(synth), window, context),
+        draw_seams(len(synth), window, context, redraw=redraw),
         interval_s=interval_s,
         window=window,
         concatenated=concatenated,
         random_state=seed,
+        **phases,
     )
     metrics["long_concatenated_source"] = "model windows" if model is not None else "random real windows"
+    metrics["long_seams"] = (
+        "edges of the redrawn joins" if redraw else "joins of the continued stretches"
+    ) + ("" if model is not None else " (no --model given: assumed; a diffusion model's seams are elsewhere)")
+    metrics["long_seams_phase_matched"] = bool(phases)
     return metrics
 
 
