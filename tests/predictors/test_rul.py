@@ -51,7 +51,7 @@ def test_save_load_round_trip(fitted, units, tmp_path):
     np.testing.assert_allclose(a[["rul", "lower", "upper"]], b[["rul", "lower", "upper"]], rtol=1e-6)
 
 
-@pytest.mark.parametrize("augment", ["gaussian", "jitter"])
+@pytest.mark.parametrize("augment", ["gaussian", "jitter", "smote", "gaussian-bins"])
 def test_augmentation_adds_training_windows(units, augment):
     train = units[units["unit"] <= 3]
     plain = RULEstimator(window=12, max_minutes=0.1, epochs=2).fit(train)
@@ -68,7 +68,9 @@ def test_bad_inputs_are_named(units, fitted):
     with pytest.raises(DataError, match="missing column 'unit'"):
         fitted.predict(units.drop(columns=["unit"]))
     with pytest.raises(DataError, match="augment must be"):
-        RULEstimator(window=12, augment="smote", epochs=1).fit(units[units["unit"] <= 2])
+        RULEstimator(window=12, augment="mixup", epochs=1).fit(units[units["unit"] <= 2])
+    with pytest.raises(DataError, match="augment must be"):
+        RULEstimator(window=12, augment="-bins", epochs=1).fit(units[units["unit"] <= 2])
 
 
 def test_cmapss_loader_and_targets(tmp_path):

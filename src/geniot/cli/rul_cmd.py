@@ -116,7 +116,7 @@ def fit(
     snapshot_interval: float | None = typer.Option(None, "--snapshot-interval", help="bearings: seconds between snapshots"),
     orders: str | None = typer.Option(None, "--defect-orders", help="bearings: bpfo=3.58,bpfi=5.42,bsf=4.71 (x shaft frequency)"),
     geometry: str | None = typer.Option(None, "--geometry", help="bearings: n_balls,ball_d,pitch_d,contact_angle_deg"),
-    augment: str | None = typer.Option(None, "--augment", help="gaussian, diffusion or vae (generative), or jitter"),
+    augment: str | None = typer.Option(None, "--augment", help="gaussian-bins (best measured), gaussian, gaussian-rbf, diffusion or vae (generative), or jitter / smote"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
 ) -> None:
     """Train a RUL estimator (1-D CNN with 10/50/90% quantiles); every choice is printed."""

@@ -35,8 +35,10 @@ conditions and sensor columns (all other numeric columns). Steps, each choice sa
   life when the observation point scales with the life;
 * ``augment`` adds synthetic training windows: ``"gaussian"`` or ``"diffusion"`` fits a
   conditional generator on (window, RUL) and samples windows at RUL values drawn from the
-  training targets (generative augmentation); ``"jitter"`` adds noisy, rescaled copies of real
-  windows (the non-generative peer).
+  training targets (generative augmentation); ``"gaussian-bins"`` (one Gaussian per RUL bin,
+  best on C-MAPSS scarce FD003, BENCHMARKS 5b) or ``"<generator>-rbf"`` let the window follow
+  the RUL non-linearly (``predictors.augmentation_rul``); ``"jitter"`` (noisy, rescaled copies
+  of real windows) and ``"smote"`` are the non-generative peers.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from geniot.data.rtf import detect_conditions
 from geniot.models.registry import build_generator
 from geniot.nn.rng import resolve_seed, seeded
 from geniot.nn.training import LoopConfig, optimizer_step, train_loop
+from geniot.predictors.augmentation_rul import augment_rul, is_sampler_arm
 from geniot.predictors.rul_prior import ObservationModels, mixture_prior, observation_posterior
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -179,8 +182,10 @@ class RULEstimator(BaseTask):
                 raise DataError(f"observed_share must be 'auto', None or two shares of life 0 <= a < b <= 1, "
                                 f"got {self.observed_share!r}")
         augment = self.augment
-        if not (augment is None or isinstance(augment, BaseGenerator) or augment in ("jitter", "gaussian", "diffusion", "vae")):
-            raise DataError(f"augment must be None, 'jitter', 'gaussian', 'diffusion', 'vae' or a generator, got {augment!r}")
+        if not (augment is None or isinstance(augment, BaseGenerator) or augment in ("jitter", "gaussian", "diffusion", "vae")
+                or is_sampler_arm(augment)):  # fmt: skip
+            raise DataError(f"augment must be None, 'jitter', 'smote', 'gaussian', 'diffusion', 'vae', "
+                            f"'<generator>-bins' / '<generator>-rbf' (e.g. gaussian-bins) or a generator, got {augment!r}")  # fmt: skip
         if isinstance(augment, BaseGenerator) and not augment.tags.conditional:
             raise DataError(f"augment must be a conditional generator (RUL-conditional sampling), got {type(augment).__name__}")
 
@@ -534,6 +539,10 @@ class RULEstimator(BaseTask):
             scale = rng.normal(1.0, 0.05, (n, 1, windows.shape[2]))
             extra = windows[pick] * scale + rng.normal(0.0, 0.05, (n,) + windows.shape[1:])
             return np.concatenate([windows, extra.astype(np.float32)]), np.concatenate([y, y[pick]])
+        if is_sampler_arm(self.augment):  # SMOTE, or a generator per RUL bin / on RBF bumps of the RUL
+            extra, labels, fit_cpu_s = augment_rul(windows, y, self.augment, n, rng, minutes=self.max_minutes, seed=seed)
+            self.augment_fit_cpu_s_ = getattr(self, "augment_fit_cpu_s_", 0.0) + fit_cpu_s
+            return np.concatenate([windows, extra.astype(np.float32)]), np.concatenate([y, labels.astype(np.float32)])
         if isinstance(self.augment, BaseGenerator):  # a conditional generator of one's choice, cloned
             gen = self.augment.clone()
         elif self.augment in ("gaussian", "diffusion", "vae"):
