@@ -36,9 +36,9 @@ def fitted():
 
 
 def peak(test: SequentialResidualTest, values: np.ndarray) -> np.ndarray:
-    """(c, 3) largest evidence over threshold the values reach, with no restart."""
+    """(c, statistics) largest evidence over threshold the values reach, with no restart."""
     st = test.state()
-    top = np.zeros((values.shape[1], 3))
+    top = np.zeros((values.shape[1], len(STATISTICS)))
     for t in range(test.window, len(values) + 1):
         top = np.maximum(top, test.step(st, values[t - test.window : t]))
     return top

@@ -86,31 +86,50 @@ class SecurityDetector:
     _PARAMS = ("window", "generator", "margin", "min_steps", "merge_gap", "replay_rows", "window_s", "min_silence_s", "min_integrity_steps",
                "sequential_margin", "level_margin", "fdi_gap", "sequential")  # fmt: skip
 
-    def fit(self, messages: list[Message]) -> SecurityDetector:
+    def _normal_values(self, messages: list[Message]) -> tuple[float, dict[str, tuple[list[str], np.ndarray]]]:
+        """(time step, {asset: (channels, values on the time grid)}) of normal messages."""
         if not messages:
             raise DataError("no normal messages to fit on")
         by_asset: dict[str, list[Message]] = {}
         for m in messages:
             by_asset.setdefault(m.asset, []).append(m)
+        steps = [np.diff(np.unique([m.ts for m in msgs])) for msgs in by_asset.values()]
+        interval_s = float(np.median(np.concatenate(steps)))
+        if not interval_s > 0:
+            raise DataError("normal messages need at least two distinct time stamps per asset")
+        out = {}
+        for asset, msgs in sorted(by_asset.items()):
+            check_name(asset, "asset")
+            channels = list(dict.fromkeys(s for m in msgs for s in m.values))
+            out[asset] = (channels, _rows(msgs, channels, interval_s)[1])
+        return interval_s, out
+
+    def sequential_windows(self, messages: list[Message]) -> dict[str, tuple[list[str], np.ndarray]]:
+        """Per asset (a site of a fleet): its channels and complete normal windows standardised by
+        its own centre and spread, the data a fleet model of the sequential tests pools
+        (``geniot.federated.security_fleet`` sends only their sums)."""
+        _, per_asset = self._normal_values(messages)
+        test = SequentialResidualTest(window=self.window)
+        return {a: (channels, test.site_windows(values)) for a, (channels, values) in per_asset.items()}
+
+    def fit(self, messages: list[Message], others: dict | None = None) -> SecurityDetector:
+        """``others``: {asset: the rest of the fleet} for a fleet model of the sequential tests
+        (see :meth:`SequentialResidualTest.fit`); every other part stays fitted per asset."""
+        self.interval_s_, per_asset = self._normal_values(messages)
         self.assets_: dict[str, ConsistencyModel] = {}
         self.replay_history_: dict[str, np.ndarray] = {}
         self.noise_: dict[str, np.ndarray] = {}
         self.channels_: dict[str, list[str]] = {}
         self.sequential_: dict[str, SequentialResidualTest] = {}
-        steps = [np.diff(np.unique([m.ts for m in msgs])) for msgs in by_asset.values()]
-        self.interval_s_ = float(np.median(np.concatenate(steps)))
-        if not self.interval_s_ > 0:
-            raise DataError("normal messages need at least two distinct time stamps per asset")
-        for asset, msgs in sorted(by_asset.items()):
-            check_name(asset, "asset")
-            channels = list(dict.fromkeys(s for m in msgs for s in m.values))
-            _, values = _rows(msgs, channels, self.interval_s_)
+        if others and not self.sequential:
+            raise DataError("a fleet model (others=...) is for the sequential tests, which are off (sequential=False)")
+        for asset, (channels, values) in per_asset.items():
             model = ConsistencyModel(window=self.window, generator=self.generator, margin=self.margin)
             try:
                 model.fit(values, channels)
                 if self.sequential:
                     self.sequential_[asset] = SequentialResidualTest(window=self.window, margin=self.sequential_margin, level_margin=self.level_margin,
-                                                                 interval_s=self.interval_s_).fit(values)  # fmt: skip
+                                                                 interval_s=self.interval_s_).fit(values, (others or {}).get(asset))  # fmt: skip
             except DataError as exc:
                 raise DataError(f"asset {asset!r}: {exc}") from None
             self.assets_[asset] = model

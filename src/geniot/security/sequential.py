@@ -41,13 +41,31 @@ _OWN_WITH_OTHERS = False  # True: own-past and the other sensors (measured: fewe
 HOLD_LEVEL = 0.25  # share of a threshold above which a sensor's baseline stops adapting
 
 
-def _moments(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    flat = windows.reshape(len(windows), -1)
-    mean = flat.mean(axis=0)
-    cov = np.cov(flat, rowvar=False)
+def _ridge(cov: np.ndarray) -> np.ndarray:
     d = len(cov)
-    cov = cov + 1e-8 * np.trace(cov) / d * np.eye(d)  # rounding only: keep it positive definite
-    return mean, cov
+    return cov + 1e-8 * np.trace(cov) / d * np.eye(d)  # rounding only: keep it positive definite
+
+
+def _moments_of_sums(windows: np.ndarray, others: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled mean and covariance from this site's windows and the other sites' sums: window
+    count ``n_windows``, ``total`` and ``cross`` (uncentred cross-products) of their flattened
+    standardised windows (``federated.gaussian_stats`` moment and centred statistics about zero)."""
+    flat = windows.reshape(len(windows), -1)
+    n = len(flat) + float(others["n_windows"][0])
+    mean = (flat.sum(axis=0) + others["total"]) / n
+    cross = flat.T @ flat + others["cross"]
+    return mean, _ridge((cross - n * np.outer(mean, mean)) / (n - 1.0))
+
+
+def _moments(windows: np.ndarray, others: np.ndarray | dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of flattened windows, with the other sites' data when a fleet model is
+    fitted: their windows pooled here (centralized) or only their sums (federated; the same numbers)."""
+    if isinstance(others, dict):
+        return _moments_of_sums(windows, others)
+    if others is not None:
+        windows = np.concatenate([windows, others])
+    flat = windows.reshape(len(windows), -1)
+    return flat.mean(axis=0), _ridge(np.cov(flat, rowvar=False))
 
 
 def _gains(cov: np.ndarray, c: int, t: int, observed: np.ndarray) -> np.ndarray:
@@ -108,7 +126,20 @@ class SequentialResidualTest:
         self.interval_s = float(interval_s)
 
     # ------------------------------------------------------------ fit
-    def fit(self, values: np.ndarray) -> SequentialResidualTest:
+    def site_windows(self, values: np.ndarray) -> np.ndarray:
+        """The complete windows of one site's normal values, standardised by the site's own centre
+        and spread (what a fleet model pools; the centre and spread stay at the site)."""
+        values = np.asarray(values, dtype=np.float64)
+        center = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0)
+        spread = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        wins = make_windows((values - center) / spread, self.window)
+        return wins[~np.isnan(wins).any(axis=(1, 2))]
+
+    def fit(self, values: np.ndarray, others: np.ndarray | dict | None = None) -> SequentialResidualTest:
+        """``others``: the rest of the fleet for a fleet model, as their standardised windows
+        (``site_windows``, centralized) or their sums (federated, see :func:`_moments_of_sums`); None: this
+        site alone. Calibration (scales, thresholds) is always on this site's own data, out of fold."""
         values = np.asarray(values, dtype=np.float64)
         t = self.window
         c = values.shape[1]
@@ -125,12 +156,12 @@ class SequentialResidualTest:
         resid = np.full((2, len(wins), c), np.nan)
         for f in range(_FOLDS):
             train = full & (fold != f)
-            mean, cov = _moments(wins[train])
+            mean, cov = _moments(wins[train], others)
             g = _gains(cov, c, t, np.ones(c * t, dtype=bool))
             sd = _cond_sd(cov, g, c, t)
             test = full & (fold == f)
             resid[:, test] = self._residuals(wins[test].reshape(int(test.sum()), -1) - mean, g, sd)
-        self.mean_, self.cov_ = _moments(wins[full])
+        self.mean_, self.cov_ = _moments(wins[full], others)
         self.gains_ = _gains(self.cov_, c, t, np.ones(c * t, dtype=bool))
         self.sd_ = _cond_sd(self.cov_, self.gains_, c, t)
         med = np.nanmedian(resid, axis=1, keepdims=True)
