@@ -71,6 +71,8 @@ def test_bad_inputs_are_named(units, fitted):
         RULEstimator(window=12, augment="mixup", epochs=1).fit(units[units["unit"] <= 2])
     with pytest.raises(DataError, match="augment must be"):
         RULEstimator(window=12, augment="-bins", epochs=1).fit(units[units["unit"] <= 2])
+    with pytest.raises(DataError, match="n_synthetic"):
+        RULEstimator(window=12, augment="smote", n_synthetic=0, epochs=1).fit(units[units["unit"] <= 2])
 
 
 def test_cmapss_loader_and_targets(tmp_path):

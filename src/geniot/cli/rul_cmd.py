@@ -117,6 +117,7 @@ def fit(
     orders: str | None = typer.Option(None, "--defect-orders", help="bearings: bpfo=3.58,bpfi=5.42,bsf=4.71 (x shaft frequency)"),
     geometry: str | None = typer.Option(None, "--geometry", help="bearings: n_balls,ball_d,pitch_d,contact_angle_deg"),
     augment: str | None = typer.Option(None, "--augment", help="gaussian-bins (best measured), gaussian, gaussian-rbf, diffusion or vae (generative), or jitter / smote"),
+    n_synthetic: float = typer.Option(1.0, "--n-synthetic", help="with --augment: extra windows per real window (BENCHMARKS 5b: 2 was best)"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
 ) -> None:
     """Train a RUL estimator (1-D CNN with 10/50/90% quantiles); every choice is printed."""
@@ -152,8 +153,8 @@ def fit(
             minutes = 15.0
         est = RULEstimator(window=window, step=step, cap=cap, epochs=epochs, patience=patience, fixed_epochs=fixed_epochs,
                            max_minutes=minutes, val_units=_val_units(val_units), condition_columns=conditions,
-                           gate_column=gate, augment=augment, n_models=n_models, smoothing=smoothing,
-                           random_state=seed)  # fmt: skip
+                           gate_column=gate, augment=augment, n_synthetic=n_synthetic, n_models=n_models,
+                           smoothing=smoothing, random_state=seed)  # fmt: skip
         if meta["source"] == "bearings" and "condition" not in (conditions or []):
             frame = frame.drop(columns=["condition"])
         est.meta_ = meta

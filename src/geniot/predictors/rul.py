@@ -186,6 +186,8 @@ class RULEstimator(BaseTask):
                 or is_sampler_arm(augment)):  # fmt: skip
             raise DataError(f"augment must be None, 'jitter', 'smote', 'gaussian', 'diffusion', 'vae', "
                             f"'<generator>-bins' / '<generator>-rbf' (e.g. gaussian-bins) or a generator, got {augment!r}")  # fmt: skip
+        if augment is not None and not (isinstance(self.n_synthetic, int | float) and 0 < float(self.n_synthetic) <= 20):
+            raise DataError(f"n_synthetic (extra windows per real window) must be above 0 and at most 20, got {self.n_synthetic!r}")
         if isinstance(augment, BaseGenerator) and not augment.tags.conditional:
             raise DataError(f"augment must be a conditional generator (RUL-conditional sampling), got {type(augment).__name__}")
 
@@ -443,6 +445,10 @@ class RULEstimator(BaseTask):
         for k, val_units in enumerate(folds):
             is_val = np.isin(window_units, val_units)
             train_w, train_y = self._augmented(windows[~is_val], y[~is_val], seed + k)
+            if k == 0 and self.augment:
+                name = self.augment if isinstance(self.augment, str) else type(self.augment).__name__
+                self._say(f"augmentation: {name}, {len(train_w) - int((~is_val).sum())} synthetic windows beside the "
+                          f"{int((~is_val).sum())} real ones of each net, drawn from its own training units only")  # fmt: skip
             val_data = {"x": torch.as_tensor(windows[is_val]), "y": torch.as_tensor(y[is_val])} if is_val.any() else None
             net, history = self._train_net(train_w, train_y, val_data, seed + k, budget, progress, k)
             members.append(net)
