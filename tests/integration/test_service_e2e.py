@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import queue
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -50,12 +50,16 @@ def test_simulate_to_broker_to_store_to_api_with_live_alerts(broker, tmp_path):
         pub = make_client("gateway", clean=True)
         pub.connect(host, port)
         pub.loop_start()
-        last = client.get("/api/assets/P-1/readings", params={"last": 1}).json()
-        base = {k: v[-1] for k, v in last["signals"].items()}
-        t_last = datetime.fromisoformat(last["timestamps"][-1])
+        # The last 30 real readings replayed after the stored history (held-flat values would
+        # read as stuck sensors, which the detector rightly names first).
+        last = client.get("/api/assets/P-1/readings", params={"last": 30}).json()
+        stamps = [datetime.fromisoformat(t) for t in last["timestamps"]]
+        t_last, step = stamps[-1], stamps[-1] - stamps[-2]
         for i in range(30):
-            values = dict(base, flow_m3h=base["flow_m3h"] * 10)
-            ts = (t_last + timedelta(seconds=i + 1)).isoformat() + "Z"  # after the stored history
+            values = {k: v[i] for k, v in last["signals"].items() if v[i] is not None}
+            if "flow_m3h" in values:
+                values["flow_m3h"] *= 10
+            ts = (t_last + (i + 1) * step).isoformat() + "Z"  # after the stored history
             pub.publish("plant/pumps/P-1", json.dumps({"ts": ts, "values": values}), qos=1).wait_for_publish(5)
         assert wait_until(lambda: len(client.get("/api/events", params={"asset": "P-1"}).json()) > 0, 30)
         event = client.get("/api/events", params={"asset": "P-1"}).json()[0]
