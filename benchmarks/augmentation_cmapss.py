@@ -47,18 +47,17 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from geniot.data.cmapss import SETTINGS, read_cmapss, read_rul  # noqa: E402
 from geniot.metrics import phm08_score  # noqa: E402
-from geniot.predictors.augmentation_rul import augment_rul  # noqa: E402
+from geniot.predictors.augmentation_rul import augment_rul, is_sampler_arm  # noqa: E402
 from geniot.predictors.rul import RULEstimator  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "cmapss"
 CAP = 125.0
 BUILT_IN = {"none": None, "jitter": "jitter", "gaussian": "gaussian"}
-BASES = ("-bins", "-rbf")
 
 
 def generative(arm: str) -> bool:
     """``gaussian`` (built in) or ``<registry name>-bins`` / ``<registry name>-rbf``."""
-    return arm == "gaussian" or arm.endswith(BASES)
+    return arm == "gaussian" or (is_sampler_arm(arm) and arm != "smote")
 
 
 class ArmRUL(RULEstimator):
@@ -194,7 +193,7 @@ def main() -> None:
         a
         for a in args.arms
         if not (
-            a in BUILT_IN or a == "smote" or (a.endswith(BASES) and a.rsplit("-", 1)[0] in names)
+            a in BUILT_IN or (is_sampler_arm(a) and (a == "smote" or a.rsplit("-", 1)[0] in names))
         )
     ]
     if bad:

@@ -546,8 +546,7 @@ class RULEstimator(BaseTask):
             extra = windows[pick] * scale + rng.normal(0.0, 0.05, (n,) + windows.shape[1:])
             return np.concatenate([windows, extra.astype(np.float32)]), np.concatenate([y, y[pick]])
         if is_sampler_arm(self.augment):  # SMOTE, or a generator per RUL bin / on RBF bumps of the RUL
-            extra, labels, fit_cpu_s = augment_rul(windows, y, self.augment, n, rng, minutes=self.max_minutes, seed=seed)
-            self.augment_fit_cpu_s_ = getattr(self, "augment_fit_cpu_s_", 0.0) + fit_cpu_s
+            extra, labels, _ = augment_rul(windows, y, self.augment, n, rng, minutes=self.max_minutes, seed=seed)
             return np.concatenate([windows, extra.astype(np.float32)]), np.concatenate([y, labels.astype(np.float32)])
         if isinstance(self.augment, BaseGenerator):  # a conditional generator of one's choice, cloned
             gen = self.augment.clone()

@@ -126,29 +126,28 @@ class SequentialResidualTest:
         self.interval_s = float(interval_s)
 
     # ------------------------------------------------------------ fit
-    def site_windows(self, values: np.ndarray) -> np.ndarray:
-        """The complete windows of one site's normal values, standardised by the site's own centre
-        and spread (what a fleet model pools; the centre and spread stay at the site)."""
+    def _standardised(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(centre, spread, windows of the standardised values, which windows are complete)."""
         values = np.asarray(values, dtype=np.float64)
         center = np.nanmean(values, axis=0)
         std = np.nanstd(values, axis=0)
         spread = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         wins = make_windows((values - center) / spread, self.window)
-        return wins[~np.isnan(wins).any(axis=(1, 2))]
+        return center, spread, wins, ~np.isnan(wins).any(axis=(1, 2))
+
+    def site_windows(self, values: np.ndarray) -> np.ndarray:
+        """The complete windows of one site's normal values, standardised by the site's own centre
+        and spread (what a fleet model pools; the centre and spread stay at the site)."""
+        _, _, wins, full = self._standardised(values)
+        return wins[full]
 
     def fit(self, values: np.ndarray, others: np.ndarray | dict | None = None) -> SequentialResidualTest:
         """``others``: the rest of the fleet for a fleet model, as their standardised windows
         (``site_windows``, centralized) or their sums (federated, see :func:`_moments_of_sums`); None: this
         site alone. Calibration (scales, thresholds) is always on this site's own data, out of fold."""
-        values = np.asarray(values, dtype=np.float64)
         t = self.window
-        c = values.shape[1]
-        self.center_ = np.nanmean(values, axis=0)
-        std = np.nanstd(values, axis=0)
-        self.spread_ = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        z = (values - self.center_) / self.spread_
-        wins = make_windows(z, t)
-        full = ~np.isnan(wins).any(axis=(1, 2))
+        self.center_, self.spread_, wins, full = self._standardised(values)
+        c = wins.shape[2]
         if full.sum() < max(10 * c * t, 200):
             raise DataError(f"{int(full.sum())} complete windows of {t} steps are too few for the sensor residual model (need {max(10 * c * t, 200)})")
         # Out-of-sample residuals of the history, fold by fold (contiguous folds: no leak from neighbours).

@@ -75,12 +75,12 @@ class DiffusionGenerator(TorchGenerator):
         ``(x0 - c_skip x_t) / c_out`` (EDM's loss weight ``1 / c_out^2``) instead of the x0 error.
         The x0 error weighs low noise levels by ``c_out^2`` (about 3e-4 at the lowest step), so
         the network never learns to remove the last noise: on Energy's smooth temperature
-        channels samples stepped 5x as much as the real ones. Models saved without it trained
-        on the x0 error (only training reads it).
+        channels samples stepped about 5x as much as the real ones (exploratory). Models saved
+        without it trained on the x0 error (only training reads it).
     calibrate_marginals : map each channel of sampled windows through a monotone quantile map
         from the model's own samples (2,048 windows drawn at the end of fit) to the training
-        values. A diffusion model trained for minutes draws channels about 10-15% too narrow
-        (Energy's temperatures); the map fixes each channel's distribution and keeps the ranks,
+        values. A diffusion model trained for minutes drew Energy's temperatures about 10-15%
+        too narrow (exploratory); the map fixes each channel's distribution and keeps the ranks,
         so the timing and the cross-channel order are the model's. Window sampling only
         (``sample``); ``impute``, ``refine``, ``score_samples`` and long series are unchanged.
         Models saved without the map sample as before.
