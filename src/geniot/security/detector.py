@@ -35,6 +35,7 @@ from geniot.security.traffic import StreamProfile, TrafficMonitor, fit_traffic
 STATE_FILE = "security.json"
 ARRAYS_FILE = "arrays.npz"
 _MAX_EVENT_WINDOWS = 300  # flagged windows an open event keeps to explain itself
+_MAX_BRIDGE_GAPS = 4  # a sequential event waits for rebuilding evidence at most this many fdi_gaps after its last alarm
 
 
 def _rows(messages: list[Message], channels: list[str], interval_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -245,6 +246,7 @@ class _FdiEvent:
     def __init__(self, ts: float, now: float, c: int) -> None:
         self.start, self.end, self.detected, self.quiet = ts, ts, now, 0
         self.first_alarm = ts
+        self.since_alarm = 0  # steps since the last alarm
         self.stats: list[set] = [set() for _ in range(c)]
         self.windows: list[np.ndarray] = []
         self._stride, self._offered = 1, 0
@@ -323,6 +325,8 @@ class SecurityStream:
                 st.buffer.clear()
             else:
                 st.buffer.extend(np.full(len(st.channels), np.nan) for _ in range(max(0, missing)))
+            if st.sequential is not None:
+                st.sequential.skip(st.cusum, missing)
         st.last_ts = ts
         st.buffer.append(values)
         out.extend(self._replay_step(asset, st, ts, values, now))
@@ -386,8 +390,13 @@ class SecurityStream:
             if ev is None:
                 return []
             # After an alarm a sensor's CUSUM starts again from zero; while a suspect's evidence is
-            # piling up again the event goes on (it is quiet only when that evidence fades).
-            building = (levels.max(axis=1)[st.cusum.suspect] > HOLD_LEVEL).any()
+            # piling up again the event goes on (it is quiet only when that evidence fades), but not
+            # for ever: a suspect's baseline is held, so its evidence can hover without end after
+            # the forgery stopped, and the event would swallow every later anomaly of the asset.
+            # (The whiteness ratio is a level, not piled-up evidence: it does not hold an event open.)
+            ev.since_alarm += 1
+            building = (levels[:, :3].max(axis=1)[st.cusum.suspect] > HOLD_LEVEL).any()
+            building = building and ev.since_alarm <= _MAX_BRIDGE_GAPS * self.det.fdi_gap
             ev.quiet = 0 if building else ev.quiet + 1
             return self._close_sequential(asset, st) if ev.quiet > self.det.fdi_gap else []
         # Alarms on any of the asset's sensors, at once or in turn, are one integrity event: one
@@ -395,11 +404,11 @@ class SecurityStream:
         if ev is None:
             ev = st.fdi_event = _FdiEvent(ts, now, len(st.channels))
             ev.track(window)
-        ev.end, ev.quiet = ts, 0
+        ev.end, ev.quiet, ev.since_alarm = ts, 0, 0
         for j in alarming:
             stat = int(np.argmax(levels[j]))
-            col = int(np.argmax(st.cusum.s[j, :2])) if stat == 0 else stat + 1  # CUSUM columns: level+, level-, rougher, smoother
-            ev.start = min(ev.start, ts - max(int(st.cusum.since[j, col]), 0) * self.det.interval_s_)  # where evidence began
+            back = st.sequential.evidence_steps(st.cusum, int(j), stat)
+            ev.start = min(ev.start, ts - back * self.det.interval_s_)  # where evidence began
             ev.stats[int(j)].add(STATISTICS[stat])
             st.sequential.reset(st.cusum, int(j))
         st.cusum.suspect[alarming] = True  # a sensor in an open event is under suspicion: its baseline must not learn it
@@ -430,7 +439,9 @@ class SecurityStream:
         stats = ev.stats[j] or set().union(*ev.stats)
         how = {"level": "drifted away from what the other sensors say it should read",
                "rougher": "became rougher than the physics allows (made-up noise)",
-               "smoother": "became smoother than its learned innovations (a held value)"}  # fmt: skip
+               "smoother": "became smoother than its learned innovations (a held value)",
+               "white": "lost the slow wander the real sensor always has (its readings became white noise, as a held "
+                        "value with made-up noise is)"}  # fmt: skip
         said = " and ".join(how[k] for k in STATISTICS if k in stats)
         reason = (f"{name} {said}, accumulated over {minutes:.0f} min by a sequential test on its residual "
                   "under the generative model; setting it aside leaves the other sensors typical (it is the most likely "

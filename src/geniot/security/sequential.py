@@ -12,6 +12,9 @@ time even when no single window looks odd:
   innovation has a learned variance. Values made up with white noise are rougher than the
   physics (variance up); a held value with too little noise is smoother (variance collapse).
   Two CUSUMs of the Gaussian log-likelihood ratio for a variance change add them up.
+* **whiteness**: a held value with white noise as large as the sensor's innovations passes both,
+  but it has lost the slow wander of the physics: its readings are uncorrelated where the real
+  sensor's are not (the von Neumann ratio over an hour, :mod:`geniot.security.whiteness`).
 
 The conditionals come from one Gaussian over flattened windows (unshrunk: the fine temporal
 structure is what the own-past test needs). Scales and thresholds are learned out of sample:
@@ -28,8 +31,9 @@ from scipy import linalg
 
 from geniot.core.exceptions import DataError
 from geniot.data.windows import make_windows
+from geniot.security.whiteness import WhitenessState, block_steps, fit_thresholds
 
-STATISTICS = ("level", "rougher", "smoother")
+STATISTICS = ("level", "rougher", "smoother", "white")
 _FOLDS = 4
 _CLIP = 4.0  # residuals (in scale units) are clipped: one outlier is not evidence of forging
 _LEVEL_K = 1.0  # CUSUM reference: half of a 2-scale shift
@@ -107,13 +111,15 @@ def _cond_sd(cov: np.ndarray, gains: np.ndarray, c: int, t: int) -> np.ndarray:
 
 class CusumState:
     """Per-asset running statistics: (c, 4) CUSUMs (level+, level-, rougher, smoother), the level
-    baseline, and for each sensor the step its evidence started accumulating."""
+    baseline, for each sensor the step its evidence started accumulating, and the newest block of
+    readings for the whiteness test."""
 
-    def __init__(self, c: int) -> None:
+    def __init__(self, c: int, block: int) -> None:
         self.s = np.zeros((c, 4))
         self.baseline = np.zeros(c)
         self.since = np.full((c, 4), -1, dtype=np.int64)
         self.suspect = np.zeros(c, dtype=bool)  # set by the caller while an event names the sensor: baseline held
+        self.white = WhitenessState(block, c)
 
 
 class SequentialResidualTest:
@@ -168,7 +174,7 @@ class SequentialResidualTest:
         # Largest CUSUMs of the normal residuals, fold by fold (a fold boundary restarts them).
         tops = np.zeros((c, 4))
         for f in range(_FOLDS):
-            st = CusumState(c)
+            st = CusumState(c, self.block)
             for e in (resid[:, fold == f] / self.scale_[:, None, :]).transpose(1, 0, 2):
                 self._update(st, e[0], e[1], hold=np.zeros(c, dtype=bool))
                 tops = np.maximum(tops, st.s)
@@ -176,8 +182,14 @@ class SequentialResidualTest:
         # The level residual of a lagged sensor (a temperature) wanders more than its dynamics do.
         headroom = 1.0 + np.array([self.level_margin, self.margin, self.margin])
         self.threshold_ = np.maximum(top * headroom, _MIN_THRESHOLD)  # (c, 3)
+        self.white_threshold_ = fit_thresholds(values, self.block)  # (c,), inf: the sensor is not tested
         self._cache: OrderedDict = OrderedDict()
         return self
+
+    @property
+    def block(self) -> int:
+        """Readings in one block of the whiteness test."""
+        return block_steps(self.interval_s)
 
     @staticmethod
     def _residuals(zc: np.ndarray, gains: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -189,7 +201,7 @@ class SequentialResidualTest:
 
     # ------------------------------------------------------------ streaming
     def state(self) -> CusumState:
-        return CusumState(len(self.center_))
+        return CusumState(len(self.center_), self.block)
 
     def _pattern(self, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = observed.tobytes()
@@ -244,17 +256,40 @@ class SequentialResidualTest:
         st.baseline = np.where(learn, st.baseline + rate * (np.where(ok_c, cross, 0.0) - st.baseline), st.baseline)
 
     def step(self, st: CusumState, window: np.ndarray) -> np.ndarray:
-        """Update the statistics with one window (t, c); (c, 3) evidence over threshold (level,
-        rougher, smoother): > 1 is an alarm for that sensor."""
+        """Update the statistics with one window (t, c) whose newest row follows the last one's
+        (:meth:`skip` first after missing steps); (c, 4) evidence over threshold (level, rougher,
+        smoother, white): > 1 is an alarm for that sensor."""
         own, cross = self.residuals(window)
         # The baseline must not learn a forgery: it holds still on a sensor under suspicion.
         hold = (self.levels(st).max(axis=1) > HOLD_LEVEL) | st.suspect
         self._update(st, own, cross, hold=hold)
-        return self.levels(st)
+        st.white.push(np.asarray(window, dtype=np.float64)[-1])
+        return np.column_stack([self.levels(st), self.white_levels(st)])
+
+    def skip(self, st: CusumState, n_missing: int) -> None:
+        """``n_missing`` steps with no reading at all before the next :meth:`step`."""
+        if n_missing >= self.block:
+            st.white.clear()
+        for _ in range(max(0, int(n_missing))):
+            st.white.push(np.full(len(self.center_), np.nan))
 
     def levels(self, st: CusumState) -> np.ndarray:
+        """(c, 3) CUSUM evidence over threshold (level, rougher, smoother)."""
         s = st.s
         return np.stack([np.maximum(s[:, 0], s[:, 1]), s[:, 2], s[:, 3]], axis=1) / self.threshold_
+
+    def white_levels(self, st: CusumState) -> np.ndarray:
+        """(c,) the newest block's von Neumann ratio over each sensor's alarm level (0: not judged)."""
+        eta = st.white.ratio_now()
+        tested = np.isfinite(self.white_threshold_) & np.isfinite(eta)
+        return np.where(tested, np.nan_to_num(eta) / np.where(tested, self.white_threshold_, 1.0), 0.0)
+
+    def evidence_steps(self, st: CusumState, j: int, stat: int) -> int:
+        """How many steps back sensor ``j``'s evidence on statistic ``stat`` began (0: now)."""
+        if STATISTICS[stat] == "white":
+            return self.block - 1
+        col = int(np.argmax(st.s[j, :2])) if stat == 0 else stat + 1  # CUSUM columns: level+, level-, rougher, smoother
+        return max(int(st.since[j, col]), 0)
 
     def reset(self, st: CusumState, j: int) -> None:
         """After an alarm on sensor ``j``: its statistics start again (the classical CUSUM restart)."""
@@ -264,7 +299,7 @@ class SequentialResidualTest:
     # ------------------------------------------------------------ persistence
     def state_arrays(self) -> dict[str, np.ndarray]:
         return {"seq_center": self.center_, "seq_spread": self.spread_, "seq_mean": self.mean_, "seq_cov": self.cov_,
-                "seq_scale": self.scale_, "seq_threshold": self.threshold_}  # fmt: skip
+                "seq_scale": self.scale_, "seq_threshold": self.threshold_, "seq_white_threshold": self.white_threshold_}  # fmt: skip
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], *, window: int, interval_s: float) -> SequentialResidualTest:
@@ -273,6 +308,8 @@ class SequentialResidualTest:
         test.mean_, test.cov_ = arrays["seq_mean"], arrays["seq_cov"]
         test.scale_, test.threshold_ = arrays["seq_scale"], arrays["seq_threshold"]
         c = len(test.center_)
+        # saved before the whiteness test: no sensor is tested by it (as such a model was trained)
+        test.white_threshold_ = arrays.get("seq_white_threshold", np.full(c, np.inf))
         test.gains_ = _gains(test.cov_, c, test.window, np.ones(c * test.window, dtype=bool))
         test.sd_ = _cond_sd(test.cov_, test.gains_, c, test.window)
         test._cache = OrderedDict()
