@@ -9,6 +9,10 @@ import pytest
 
 from geniot.security.sequential import STATISTICS, SequentialResidualTest
 from geniot.security.whiteness import WhitenessState, block_steps, fit_thresholds, rolling_ratio
+from tests.security.test_security_sequential import (  # the two coupled sensors and the evidence peak
+    coupled,
+    peak,
+)
 
 WHITE = STATISTICS.index("white")
 
@@ -67,24 +71,9 @@ def test_the_block_is_an_hour_of_readings_within_bounds():
     assert block_steps(1.0) == 720 and block_steps(3600.0) == 30
 
 
-def coupled(n: int, seed: int) -> np.ndarray:
-    """A wandering driver x (AR(1), 30-step time constant) and y = 2x + a little noise."""
-    x = ar1(n, 0.967, seed=seed) * 0.26
-    rng = np.random.default_rng(seed + 100)
-    return np.stack([x + 0.02 * rng.standard_normal(n), 2.0 * x + 0.05 * rng.standard_normal(n)], axis=1)
-
-
 @pytest.fixture(scope="module")
 def fitted():
     return SequentialResidualTest(window=8, interval_s=60.0).fit(coupled(3000, seed=0))
-
-
-def peak(test: SequentialResidualTest, values: np.ndarray) -> np.ndarray:
-    st = test.state()
-    top = np.zeros((values.shape[1], len(STATISTICS)))
-    for t in range(test.window, len(values) + 1):
-        top = np.maximum(top, test.step(st, values[t - test.window : t]))
-    return top
 
 
 def test_a_held_value_with_noise_as_large_as_the_sensors_steps_is_too_white(fitted):

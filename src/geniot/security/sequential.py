@@ -269,7 +269,8 @@ class SequentialResidualTest:
     def skip(self, st: CusumState, n_missing: int) -> None:
         """``n_missing`` steps with no reading at all before the next :meth:`step`."""
         if n_missing >= self.block:
-            st.white.clear()
+            st.white.clear()  # the whole block is a gap: no need to push a day's outage row by row
+            return
         for _ in range(max(0, int(n_missing))):
             st.white.push(np.full(len(self.center_), np.nan))
 

@@ -18,7 +18,7 @@ when it is within one white-noise sd of 2 and at least halfway from the largest 
 2 (two days of history do not show a sensor's whole upper tail). Blocks are an hour of readings
 (bounded in steps); a block with more than a tenth of its successive differences missing is not
 judged. On the simulated plant the test finds held speeds (a 5-minute wobble) and some held
-flows; pressures and temperatures are too close to white to be tested (BENCHMARKS.md 21).
+flows; pressures and temperatures are too close to white to be tested (BENCHMARKS.md 21c).
 """
 
 from __future__ import annotations
