@@ -11,6 +11,7 @@ from geniot.core.exceptions import DataError
 from geniot.data.simulate import simulate_attacked
 from geniot.federated.security_fleet import fit_fleet, fleet_others, site_sums
 from geniot.security import SecurityDetector, messages_from_frame
+from geniot.security.lagged import LAG_MINUTES
 from geniot.security.sequential import SequentialResidualTest
 
 FITTED = ("mean_", "cov_", "scale_", "threshold_")
@@ -50,7 +51,8 @@ def test_a_site_sends_sums_not_windows(sites):
     windows = SequentialResidualTest(window=8).site_windows(sites["P-0"])
     sent = site_sums(windows)
     assert set(sent) == {"n_windows", "total", "cross"}
-    assert sent["cross"].shape == (16, 16) and sent["n_windows"][0] == len(windows)
+    d = 2 * 8 + 2 * len(LAG_MINUTES)  # a window of 8 steps of 2 sensors, and their lagged views
+    assert windows.shape[1] == d and sent["cross"].shape == (d, d) and sent["n_windows"][0] == len(windows)
 
 
 def test_a_fleet_of_one_or_an_unknown_mode_is_refused(sites):

@@ -26,8 +26,8 @@ from geniot.core.exceptions import DataError
 
 def _flat(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 3:
-        raise DataError(f"windows must be shaped (n, steps, channels), got {X.shape}")
+    if X.ndim not in (2, 3):
+        raise DataError(f"windows must be shaped (n, steps, channels) or flattened (n, features), got {X.shape}")
     flat = X.reshape(len(X), -1)
     mask = np.isfinite(flat)
     return np.where(mask, flat, 0.0), mask

@@ -25,7 +25,7 @@ MODES = ("local", "federated", "centralized")
 def site_sums(windows: np.ndarray) -> dict[str, np.ndarray]:
     """What one site sends: three sums over its standardised windows, never a window."""
     moments = moment_stats(windows)
-    centred = centred_stats(windows, np.zeros(windows.shape[1] * windows.shape[2]))
+    centred = centred_stats(windows, np.zeros(windows.reshape(len(windows), -1).shape[1]))
     return {"n_windows": moments["n_windows"], "total": moments["total"], "cross": centred["cross"]}
 
 

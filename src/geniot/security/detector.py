@@ -27,6 +27,7 @@ from geniot.core.names import check_name, path_under
 from geniot.models.loading import load_generator
 from geniot.security.consistency import ConsistencyModel
 from geniot.security.events import SecurityEvent
+from geniot.security.lagged import LAG_MINUTES
 from geniot.security.messages import Message
 from geniot.security.replay import ReplayIndex
 from geniot.security.sequential import HOLD_LEVEL, STATISTICS, CusumState, SequentialResidualTest
@@ -36,6 +37,7 @@ STATE_FILE = "security.json"
 ARRAYS_FILE = "arrays.npz"
 _MAX_EVENT_WINDOWS = 300  # flagged windows an open event keeps to explain itself
 _MAX_BRIDGE_GAPS = 4  # a sequential event waits for rebuilding evidence at most this many fdi_gaps after its last alarm
+_RECHECK_GAPS = 4  # every this many fdi_gaps an open sequential event is judged: the machine's own ends it
 
 
 def _rows(messages: list[Message], channels: list[str], interval_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -63,13 +65,15 @@ class SecurityDetector:
     level) over the largest evidence normal data reached (:mod:`geniot.security.sequential`); ``fdi_gap``: steps without
     alarms or rebuilding evidence that end one sequential-test event (alarms on any of the asset's
     sensors are one event, named by :meth:`ConsistencyModel.isolate`); ``sequential``: run those
-    tests (on by default; ``False`` gives the consistency model alone, as fitted before them).
+    tests (on by default; ``False`` gives the consistency model alone, as fitted before them);
+    ``lag_minutes``: time constants of the lagged views those tests give each sensor
+    (:mod:`geniot.security.lagged`; scale them with the clock of a sped-up replay).
     """
 
     def __init__(self, *, window: int = 8, generator: str = "gaussian", margin: float = 0.25, min_steps: int = 5,
                  merge_gap: int = 10, replay_rows: int = 3, window_s: float = 600.0, min_silence_s: float = 5400.0,
                  min_integrity_steps: int = 10, sequential_margin: float = 1.0, level_margin: float = 6.0, fdi_gap: int = 30,
-                 sequential: bool = True) -> None:  # fmt: skip
+                 sequential: bool = True, lag_minutes: tuple[float, ...] = LAG_MINUTES) -> None:  # fmt: skip
         self.window = int(window)
         self.generator = generator
         self.margin = float(margin)
@@ -83,9 +87,10 @@ class SecurityDetector:
         self.level_margin = float(level_margin)
         self.fdi_gap = int(fdi_gap)
         self.sequential = bool(sequential)
+        self.lag_minutes = tuple(float(m) for m in lag_minutes)
 
     _PARAMS = ("window", "generator", "margin", "min_steps", "merge_gap", "replay_rows", "window_s", "min_silence_s", "min_integrity_steps",
-               "sequential_margin", "level_margin", "fdi_gap", "sequential")  # fmt: skip
+               "sequential_margin", "level_margin", "fdi_gap", "sequential", "lag_minutes")  # fmt: skip
 
     def _normal_values(self, messages: list[Message]) -> tuple[float, dict[str, tuple[list[str], np.ndarray]]]:
         """(time step, {asset: (channels, values on the time grid)}) of normal messages."""
@@ -109,8 +114,8 @@ class SecurityDetector:
         """Per asset (a site of a fleet): its channels and complete normal windows standardised by
         its own centre and spread, the data a fleet model of the sequential tests pools
         (``geniot.federated.security_fleet`` sends only their sums)."""
-        _, per_asset = self._normal_values(messages)
-        test = SequentialResidualTest(window=self.window)
+        interval_s, per_asset = self._normal_values(messages)
+        test = SequentialResidualTest(window=self.window, interval_s=interval_s, lag_minutes=self.lag_minutes)
         return {a: (channels, test.site_windows(values)) for a, (channels, values) in per_asset.items()}
 
     def fit(self, messages: list[Message], others: dict | None = None) -> SecurityDetector:
@@ -130,7 +135,7 @@ class SecurityDetector:
                 model.fit(values, channels)
                 if self.sequential:
                     self.sequential_[asset] = SequentialResidualTest(window=self.window, margin=self.sequential_margin, level_margin=self.level_margin,
-                                                                 interval_s=self.interval_s_).fit(values, (others or {}).get(asset))  # fmt: skip
+                                                                 interval_s=self.interval_s_, lag_minutes=self.lag_minutes).fit(values, (others or {}).get(asset))  # fmt: skip
             except DataError as exc:
                 raise DataError(f"asset {asset!r}: {exc}") from None
             self.assets_[asset] = model
@@ -232,6 +237,7 @@ class _AssetStream:
     replay_run: int = 0
     replay_event: dict | None = None
     replay_spans: list = field(default_factory=list)  # (start, end) of replays, to absorb their seams
+    process_spans: list = field(default_factory=list)  # (start, end) of the consistency model's process events
     dropped: int = 0
     sequential: SequentialResidualTest | None = None
     cusum: CusumState | None = None
@@ -246,8 +252,11 @@ class _FdiEvent:
     def __init__(self, ts: float, now: float, c: int) -> None:
         self.start, self.end, self.detected, self.quiet = ts, ts, now, 0
         self.first_alarm = ts
+        self.checked = ts  # when it was last judged (an event that several sensors explain is ended)
         self.since_alarm = 0  # steps since the last alarm
         self.stats: list[set] = [set() for _ in range(c)]
+        self.began = np.full(c, np.inf)  # per sensor, where the evidence of its first alarm began
+        self.last = np.full(c, -np.inf)  # per sensor, its last alarm
         self.windows: list[np.ndarray] = []
         self._stride, self._offered = 1, 0
         self.low, self.high = np.full(c, np.inf), np.full(c, -np.inf)
@@ -285,7 +294,7 @@ class SecurityStream:
             self.assets[asset] = _AssetStream(model, index, detector.channels_[asset], deque(maxlen=detector.window),
                                               sequential=seq, cusum=None if seq is None else seq.state())  # fmt: skip
         self.counts = {"messages": 0, "kept_out": 0, "unknown_asset": 0, "late_or_repeated": 0, "brief_excursions": 0,
-                       "sequential_not_isolated": 0}  # fmt: skip
+                       "sequential_not_isolated": 0, "sequential_in_process_event": 0}  # fmt: skip
 
     def update(self, m: Message) -> list[SecurityEvent]:
         self.counts["messages"] += 1
@@ -327,6 +336,11 @@ class SecurityStream:
                 st.buffer.extend(np.full(len(st.channels), np.nan) for _ in range(max(0, missing)))
             if st.sequential is not None:
                 st.sequential.skip(st.cusum, missing)
+            ev = st.fdi_event
+            if ev is not None and missing > 0:  # a gap brings no alarms: it counts as quiet time
+                ev.quiet, ev.since_alarm = ev.quiet + missing, ev.since_alarm + missing
+                if ev.quiet > det.fdi_gap:
+                    out.extend(self._close_sequential(asset, st))
         st.last_ts = ts
         st.buffer.append(values)
         out.extend(self._replay_step(asset, st, ts, values, now))
@@ -377,6 +391,8 @@ class SecurityStream:
             self.counts["brief_excursions"] += 1  # one sensor, briefly, inside its range: a transient, counted
             return []
         attack = "fdi" if kind == "integrity" else "fault"
+        if kind == "process":
+            st.process_spans = [*st.process_spans[-20:], (ev["start"], ev["end"])]
         return [SecurityEvent(asset, ev["start"], ev["end"], kind, attack, reason, ev["detected"], signal=signal)]
 
     # ------------------------------------------------------------ sequential per-sensor tests
@@ -400,7 +416,15 @@ class SecurityStream:
             ev.quiet = 0 if building else ev.quiet + 1
             return self._close_sequential(asset, st) if ev.quiet > self.det.fdi_gap else []
         # Alarms on any of the asset's sensors, at once or in turn, are one integrity event: one
-        # forged sensor drags the residuals of the sensors coupled to it along.
+        # forged sensor drags the residuals of the sensors coupled to it along. But an event of the
+        # machine (a wearing bearing moves every sensor) must not run on for hours and swallow a
+        # forgery that starts later: judged every few fdi_gaps, it ends when no single sensor explains it.
+        if ev is not None and ts - ev.checked >= _RECHECK_GAPS * self.det.fdi_gap * self.det.interval_s_:
+            ev.checked = ts
+            if self._isolate(st, ev)[1] is not None:
+                self.counts["sequential_not_isolated"] += 1
+                st.cusum.suspect[:] = False
+                ev = st.fdi_event = None
         if ev is None:
             ev = st.fdi_event = _FdiEvent(ts, now, len(st.channels))
             ev.track(window)
@@ -408,7 +432,10 @@ class SecurityStream:
         for j in alarming:
             stat = int(np.argmax(levels[j]))
             back = st.sequential.evidence_steps(st.cusum, int(j), stat)
-            ev.start = min(ev.start, ts - back * self.det.interval_s_)  # where evidence began
+            began = ts - back * self.det.interval_s_
+            ev.start = min(ev.start, began)  # where evidence began
+            ev.began[j] = min(ev.began[j], began)
+            ev.last[j] = ts
             ev.stats[int(j)].add(STATISTICS[stat])
             st.sequential.reset(st.cusum, int(j))
         st.cusum.suspect[alarming] = True  # a sensor in an open event is under suspicion: its baseline must not learn it
@@ -424,12 +451,13 @@ class SecurityStream:
         for s, e in st.replay_spans + ([(st.replay_event["start"], st.replay_event["end"])] if st.replay_event else []):
             if s - pad <= ev.first_alarm and ev.end <= e + pad:  # first alarm to end (first_alarm <= end) inside it
                 return []  # every alarm at a replay's seams: the replay event says what it is
-        windows = np.stack(ev.windows)
-        j, _ = st.model.isolate(windows, np.flatnonzero([bool(x) for x in ev.stats]))
+        j, verdict = self._isolate(st, ev)
         name = st.channels[j]
-        seen = ev.seen[j]
-        extremes = (float(ev.low[j]), float(ev.high[j])) if seen else None
-        verdict = st.model.single_sensor(windows, j, extremes=extremes, frozen_share=ev.repeats[j] / seen if seen else None)
+        if self._in_process_event(st, ev, j):
+            # Its evidence began during a lasting process event (a wearing bearing, cavitation):
+            # the process event says what happened.
+            self.counts["sequential_in_process_event"] += 1
+            return []
         minutes = (ev.end - ev.start) / 60
         if verdict is not None:
             # Several sensors off together (the machine), or an instrument fault (out of range,
@@ -447,6 +475,25 @@ class SecurityStream:
                   "under the generative model; setting it aside leaves the other sensors typical (it is the most likely "
                   "forged sensor of all) while it stays inside its normal range: forged readings (false data injection)")  # fmt: skip
         return [SecurityEvent(asset, ev.start, ev.end, "integrity", "fdi", reason, ev.detected, signal=name)]
+
+    def _in_process_event(self, st: _AssetStream, ev: _FdiEvent, j: int) -> bool:
+        """Whether sensor ``j``'s evidence began in a process event the consistency model raised
+        that lasted at least ``fdi_gap`` steps (a setpoint step lasts minutes). A sensor whose level
+        leans on the lagged views is let go only if it kept alarming after they forgot that event
+        (:attr:`SequentialResidualTest.lag_memory_s`): a forgery that began as the machine recovered."""
+        lasting = self.det.fdi_gap * self.det.interval_s_
+        memory = st.sequential.lag_memory_s if st.sequential.lagged_cross_[j] else np.inf
+        return any(s <= ev.began[j] <= e and ev.last[j] <= e + memory for s, e in st.process_spans if e - s >= lasting)
+
+    @staticmethod
+    def _isolate(st: _AssetStream, ev: _FdiEvent) -> tuple[int, tuple[str, str] | None]:
+        """(most likely forged sensor, None if it alone explains the event and stays a plausible
+        reading, else the consistency model's (kind, reason))."""
+        windows = np.stack(ev.windows)
+        j, _ = st.model.isolate(windows, np.flatnonzero([bool(x) for x in ev.stats]))
+        seen = ev.seen[j]
+        extremes = (float(ev.low[j]), float(ev.high[j])) if seen else None
+        return j, st.model.single_sensor(windows, j, extremes=extremes, frozen_share=ev.repeats[j] / seen if seen else None)
 
     # ------------------------------------------------------------ replay
     def _replay_step(self, asset: str, st: _AssetStream, ts: float, values: np.ndarray, now: float) -> list[SecurityEvent]:

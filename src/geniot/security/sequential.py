@@ -17,7 +17,9 @@ time even when no single window looks odd:
   sensor's are not (the von Neumann ratio over an hour, :mod:`geniot.security.whiteness`).
 
 The conditionals come from one Gaussian over flattened windows (unshrunk: the fine temporal
-structure is what the own-past test needs). Scales and thresholds are learned out of sample:
+structure is what the own-past test needs), each window with every sensor's lagged views at its
+newest step (:mod:`geniot.security.lagged`: a temperature follows the load through a lag far
+longer than the window, so the other sensors' lagged views are in its ``cross`` predictor). Scales and thresholds are learned out of sample:
 the normal history is cut into contiguous folds, each scored by a model fitted on the others,
 and each threshold is the largest CUSUM those normal residuals reached, times ``1 + margin``.
 """
@@ -31,6 +33,7 @@ from scipy import linalg
 
 from geniot.core.exceptions import DataError
 from geniot.data.windows import make_windows
+from geniot.security.lagged import LAG_MINUTES, VALID_AFTER, LagFilters, lagged
 from geniot.security.whiteness import WhitenessState, block_steps, fit_thresholds
 
 STATISTICS = ("level", "rougher", "smoother", "white")
@@ -72,22 +75,31 @@ def _moments(windows: np.ndarray, others: np.ndarray | dict | None = None) -> tu
     return flat.mean(axis=0), _ridge(np.cov(flat, rowvar=False))
 
 
-def _gains(cov: np.ndarray, c: int, t: int, observed: np.ndarray) -> np.ndarray:
+def _gains(cov: np.ndarray, c: int, t: int, observed: np.ndarray, lagged_cross: np.ndarray | None = None) -> np.ndarray:
     """(2, c, d) regression rows: E[z_target | predictors] = gain @ z for the own and cross
     predictors of each sensor's newest reading, using only the ``observed`` dims; NaN gain where
-    the target is unobserved or nothing predicts it."""
-    d = c * t
+    the target is unobserved or nothing predicts it. The features are the window's ``c * t``
+    readings, then the lagged views (filter by filter, sensor by sensor); ``lagged_cross`` (c,):
+    which sensors' cross predictors use the other sensors' lagged views (None: none)."""
+    d = len(cov)
+    n_lags = (d - c * t) // c
     out = np.full((2, c, d), np.nan)
     for j in range(c):
         tgt = (t - 1) * c + j
         if not observed[tgt]:
             continue
+        own = np.zeros(d, dtype=bool)
+        own[np.arange(j, c * t, c)] = True
+        left_out = own.copy()  # from the cross predictor
+        if lagged_cross is not None and lagged_cross[j]:
+            left_out[c * t + np.arange(n_lags) * c + j] = True
+        else:
+            left_out[c * t :] = True
         for k in range(2):
-            own = np.zeros(d, dtype=bool)
-            own[np.arange(j, d, c)] = True
             # own: every reading but the newest of the sensor (its dynamics given the physics);
-            # cross: the other sensors alone (the sensor's own past cannot excuse a level).
-            pred = observed & (np.ones(d, dtype=bool) if k == 0 and _OWN_WITH_OTHERS else own if k == 0 else ~own)
+            # cross: the other sensors alone, with their lagged views (the sensor's own past
+            # cannot excuse a level).
+            pred = observed & (np.ones(d, dtype=bool) if k == 0 and _OWN_WITH_OTHERS else own if k == 0 else ~left_out)
             pred[tgt] = False
             if not pred.any():
                 continue
@@ -111,10 +123,11 @@ def _cond_sd(cov: np.ndarray, gains: np.ndarray, c: int, t: int) -> np.ndarray:
 
 class CusumState:
     """Per-asset running statistics: (c, 4) CUSUMs (level+, level-, rougher, smoother), the level
-    baseline, for each sensor the step its evidence started accumulating, and the newest block of
-    readings for the whiteness test."""
+    baseline, for each sensor the step its evidence started accumulating, the newest block of
+    readings for the whiteness test, and the lag filters (None: a model without lagged views)."""
 
-    def __init__(self, c: int, block: int) -> None:
+    def __init__(self, c: int, block: int, lags: LagFilters | None = None) -> None:
+        self.lags = lags
         self.s = np.zeros((c, 4))
         self.baseline = np.zeros(c)
         self.since = np.full((c, 4), -1, dtype=np.int64)
@@ -125,59 +138,78 @@ class CusumState:
 class SequentialResidualTest:
     """Fit on normal values (n, c) of one asset; ``step`` scores one window (t, c) at a time."""
 
-    def __init__(self, *, window: int = 8, margin: float = 1.0, level_margin: float = 3.0, interval_s: float = 60.0) -> None:
+    def __init__(self, *, window: int = 8, margin: float = 1.0, level_margin: float = 3.0, interval_s: float = 60.0,
+                 lag_minutes: tuple[float, ...] = LAG_MINUTES) -> None:  # fmt: skip
         self.window = int(window)
         self.margin = float(margin)
         self.level_margin = float(level_margin)
         self.interval_s = float(interval_s)
+        self.lag_minutes = tuple(float(m) for m in lag_minutes)
 
     # ------------------------------------------------------------ fit
     def _standardised(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(centre, spread, windows of the standardised values, which windows are complete)."""
+        """(centre, spread, features of every window of the standardised values: its readings
+        flattened, then the lagged views at its newest step, (n, d); which are complete)."""
         values = np.asarray(values, dtype=np.float64)
         center = np.nanmean(values, axis=0)
         std = np.nanstd(values, axis=0)
         spread = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        wins = make_windows((values - center) / spread, self.window)
-        return center, spread, wins, ~np.isnan(wins).any(axis=(1, 2))
+        z = (values - center) / spread
+        wins = make_windows(z, self.window)
+        feats = np.concatenate([wins.reshape(len(wins), -1), lagged(z, self.interval_s, self._usable_lags(len(z)))[self.window - 1 :]], axis=1)
+        return center, spread, feats, ~np.isnan(feats).any(axis=1)
+
+    def _usable_lags(self, n_steps: int) -> tuple[float, ...]:
+        """The lag time constants a history of ``n_steps`` can learn: a filter warms up over
+        ``_VALID_AFTER`` time constants, which must leave most of the history to fit on."""
+        return tuple(m for m in self.lag_minutes if VALID_AFTER * m * 60.0 / self.interval_s <= n_steps / 4)
 
     def site_windows(self, values: np.ndarray) -> np.ndarray:
-        """The complete windows of one site's normal values, standardised by the site's own centre
-        and spread (what a fleet model pools; the centre and spread stay at the site)."""
-        _, _, wins, full = self._standardised(values)
-        return wins[full]
+        """The complete window features (n, d) of one site's normal values, standardised by the
+        site's own centre and spread (what a fleet model pools; the centre and spread stay at the site)."""
+        _, _, feats, full = self._standardised(values)
+        return feats[full]
 
     def fit(self, values: np.ndarray, others: np.ndarray | dict | None = None) -> SequentialResidualTest:
         """``others``: the rest of the fleet for a fleet model, as their standardised windows
         (``site_windows``, centralized) or their sums (federated, see :func:`_moments_of_sums`); None: this
         site alone. Calibration (scales, thresholds) is always on this site's own data, out of fold."""
         t = self.window
+        self.lag_minutes_ = self._usable_lags(len(values))
         self.center_, self.spread_, wins, full = self._standardised(values)
-        c = wins.shape[2]
+        c = len(self.center_)
         if full.sum() < max(10 * c * t, 200):
             raise DataError(f"{int(full.sum())} complete windows of {t} steps are too few for the sensor residual model (need {max(10 * c * t, 200)})")
-        # Out-of-sample residuals of the history, fold by fold (contiguous folds: no leak from neighbours).
+        # Out-of-sample residuals of the history, fold by fold (contiguous folds: no leak from
+        # neighbours), with the other sensors' lagged views in the cross predictor and without.
         fold = np.minimum((np.arange(len(wins)) * _FOLDS) // len(wins), _FOLDS - 1)
-        resid = np.full((2, len(wins), c), np.nan)
+        variants = (False, True) if self.lag_minutes_ else (False,)
+        resid = {v: np.full((2, len(wins), c), np.nan) for v in variants}
         for f in range(_FOLDS):
             train = full & (fold != f)
             mean, cov = _moments(wins[train], others)
-            g = _gains(cov, c, t, np.ones(c * t, dtype=bool))
-            sd = _cond_sd(cov, g, c, t)
             test = full & (fold == f)
-            resid[:, test] = self._residuals(wins[test].reshape(int(test.sum()), -1) - mean, g, sd)
+            for v in variants:
+                g = _gains(cov, c, t, np.ones(len(cov), dtype=bool), np.full(c, v))
+                resid[v][:, test] = self._residuals(wins[test] - mean, g, _cond_sd(cov, g, c, t), t)
         self.mean_, self.cov_ = _moments(wins[full], others)
-        self.gains_ = _gains(self.cov_, c, t, np.ones(c * t, dtype=bool))
+        scales, tops, units = {}, {}, {}
+        for v in variants:
+            med = np.nanmedian(resid[v], axis=1, keepdims=True)
+            scales[v] = np.maximum(1.4826 * np.nanmedian(np.abs(resid[v] - med), axis=1), 1e-6)  # (2, c)
+            tops[v] = self._largest_cusums(resid[v] / scales[v][:, None, :], fold)
+            g = _gains(self.cov_, c, t, np.ones(len(self.cov_), dtype=bool), np.full(c, v))
+            units[v] = scales[v][1] * _cond_sd(self.cov_, g, c, t)[1]
+        # Per sensor, the cross predictor that finds a given bias soonest: the smaller largest
+        # normal level CUSUM in the units of the reading (a temperature needs the lagged load;
+        # for a fast sensor the extra predictors can only overfit a fold).
+        level = {v: np.maximum(tops[v][:, 0], tops[v][:, 1]) * units[v] for v in variants}
+        self.lagged_cross_ = level[True] < level[False] if self.lag_minutes_ else np.zeros(c, dtype=bool)
+        self.gains_ = _gains(self.cov_, c, t, np.ones(len(self.cov_), dtype=bool), self.lagged_cross_)
         self.sd_ = _cond_sd(self.cov_, self.gains_, c, t)
-        med = np.nanmedian(resid, axis=1, keepdims=True)
-        self.scale_ = np.maximum(1.4826 * np.nanmedian(np.abs(resid - med), axis=1), 1e-6)  # (2, c)
-        # Largest CUSUMs of the normal residuals, fold by fold (a fold boundary restarts them).
-        tops = np.zeros((c, 4))
-        for f in range(_FOLDS):
-            st = CusumState(c, self.block)
-            for e in (resid[:, fold == f] / self.scale_[:, None, :]).transpose(1, 0, 2):
-                self._update(st, e[0], e[1], hold=np.zeros(c, dtype=bool))
-                tops = np.maximum(tops, st.s)
+        pick = self.lagged_cross_
+        self.scale_ = np.stack([scales[False][0], np.where(pick, scales[variants[-1]][1], scales[False][1])])
+        tops = np.where(pick[:, None], tops[variants[-1]], tops[False])
         top = np.stack([np.maximum(tops[:, 0], tops[:, 1]), tops[:, 2], tops[:, 3]], axis=1)
         # The level residual of a lagged sensor (a temperature) wanders more than its dynamics do.
         headroom = 1.0 + np.array([self.level_margin, self.margin, self.margin])
@@ -186,29 +218,47 @@ class SequentialResidualTest:
         self._cache: OrderedDict = OrderedDict()
         return self
 
+    def _largest_cusums(self, resid: np.ndarray, fold: np.ndarray) -> np.ndarray:
+        """(c, 4) largest CUSUMs of normal residuals (2, n, c) in scale units, fold by fold (a fold
+        boundary restarts them)."""
+        c = resid.shape[2]
+        tops = np.zeros((c, 4))
+        for f in range(_FOLDS):
+            st = CusumState(c, self.block)
+            for e in resid[:, fold == f].transpose(1, 0, 2):
+                self._update(st, e[0], e[1], hold=np.zeros(c, dtype=bool))
+                tops = np.maximum(tops, st.s)
+        return tops
+
+    @property
+    def lag_memory_s(self) -> float:
+        """How long (seconds) the lagged views remember a disturbance: three time constants of the
+        slowest filter (95% forgotten)."""
+        return 3.0 * max(self.lag_minutes_, default=0.0) * 60.0
+
     @property
     def block(self) -> int:
         """Readings in one block of the whiteness test."""
         return block_steps(self.interval_s)
 
     @staticmethod
-    def _residuals(zc: np.ndarray, gains: np.ndarray, sd: np.ndarray) -> np.ndarray:
-        """(2, n, c) standardized residuals of each sensor's newest reading; zc = z - mean (n, d)."""
+    def _residuals(zc: np.ndarray, gains: np.ndarray, sd: np.ndarray, t: int) -> np.ndarray:
+        """(2, n, c) standardized residuals of each sensor's newest reading; zc = features - mean (n, d)."""
         c = gains.shape[1]
-        t = zc.shape[1] // c
-        target = zc[:, (t - 1) * c :]
+        target = zc[:, (t - 1) * c : t * c]
         return (target[None] - np.einsum("kjd,nd->knj", gains, zc)) / sd[:, None, :]
 
     # ------------------------------------------------------------ streaming
     def state(self) -> CusumState:
-        return CusumState(len(self.center_), self.block)
+        c = len(self.center_)
+        return CusumState(c, self.block, LagFilters(c, self.interval_s, self.lag_minutes_) if self.lag_minutes_ else None)
 
     def _pattern(self, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         key = observed.tobytes()
         hit = self._cache.get(key)
         if hit is None:
             c, t = len(self.center_), self.window
-            g = _gains(self.cov_, c, t, observed)
+            g = _gains(self.cov_, c, t, observed, self.lagged_cross_)
             sd = np.full((2, c), np.nan)
             for k in range(2):
                 for j in range(c):
@@ -222,10 +272,13 @@ class SequentialResidualTest:
             self._cache.move_to_end(key)
         return hit
 
-    def residuals(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def residuals(self, window: np.ndarray, lags: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(own, cross) residuals (c,) of the window's newest readings in scale units; NaN where
-        the newest reading is missing. Missing predictors are marginalised out (exact Gaussian)."""
+        the newest reading is missing. ``lags``: the lagged views at the newest step
+        (:meth:`LagFilters.now`; None: not known). Missing predictors are marginalised out (exact Gaussian)."""
         z = ((np.asarray(window, dtype=np.float64) - self.center_) / self.spread_).reshape(-1)
+        n_lags = len(self.mean_) - len(z)
+        z = np.concatenate([z, np.full(n_lags, np.nan) if lags is None else np.asarray(lags, dtype=np.float64)])
         observed = np.isfinite(z)
         if observed.all():
             g, sd = self.gains_, self.sd_
@@ -234,7 +287,7 @@ class SequentialResidualTest:
         zc = np.where(observed, z - self.mean_, 0.0)
         c = len(self.center_)
         with np.errstate(invalid="ignore"):
-            r = (zc[(self.window - 1) * c :][None] - np.einsum("kjd,d->kj", np.nan_to_num(g), zc)) / sd
+            r = (zc[(self.window - 1) * c : self.window * c][None] - np.einsum("kjd,d->kj", np.nan_to_num(g), zc)) / sd
         r[~np.isfinite(g).all(axis=2)] = np.nan
         return r[0] / self.scale_[0], r[1] / self.scale_[1]
 
@@ -259,15 +312,26 @@ class SequentialResidualTest:
         """Update the statistics with one window (t, c) whose newest row follows the last one's
         (:meth:`skip` first after missing steps); (c, 4) evidence over threshold (level, rougher,
         smoother, white): > 1 is an alarm for that sensor."""
-        own, cross = self.residuals(window)
+        window = np.asarray(window, dtype=np.float64)
+        if st.lags is not None:
+            st.lags.push((window[-1] - self.center_) / self.spread_)
+        lags = None if st.lags is None else st.lags.now()
+        own, cross = self.residuals(window, lags)
+        if lags is not None and (np.isnan(lags).reshape(-1, len(self.center_)) & np.isfinite(window[-1])).any():
+            # A level that needs the lagged load is not judged while a filter of a sensor now
+            # reading warms up (after a start or an outage): the window alone cannot say where a
+            # temperature should be, and its residual would wander into an alarm.
+            cross = np.where(self.lagged_cross_, np.nan, cross)
         # The baseline must not learn a forgery: it holds still on a sensor under suspicion.
         hold = (self.levels(st).max(axis=1) > HOLD_LEVEL) | st.suspect
         self._update(st, own, cross, hold=hold)
-        st.white.push(np.asarray(window, dtype=np.float64)[-1])
+        st.white.push(window[-1])
         return np.column_stack([self.levels(st), self.white_levels(st)])
 
     def skip(self, st: CusumState, n_missing: int) -> None:
         """``n_missing`` steps with no reading at all before the next :meth:`step`."""
+        if st.lags is not None:
+            st.lags.skip(n_missing)
         if n_missing >= self.block:
             st.white.clear()  # the whole block is a gap: no need to push a day's outage row by row
             return
@@ -300,18 +364,22 @@ class SequentialResidualTest:
     # ------------------------------------------------------------ persistence
     def state_arrays(self) -> dict[str, np.ndarray]:
         return {"seq_center": self.center_, "seq_spread": self.spread_, "seq_mean": self.mean_, "seq_cov": self.cov_,
-                "seq_scale": self.scale_, "seq_threshold": self.threshold_, "seq_white_threshold": self.white_threshold_}  # fmt: skip
+                "seq_scale": self.scale_, "seq_threshold": self.threshold_, "seq_white_threshold": self.white_threshold_,
+                "seq_lag_minutes": np.asarray(self.lag_minutes_, dtype=np.float64), "seq_lagged_cross": self.lagged_cross_}  # fmt: skip
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], *, window: int, interval_s: float) -> SequentialResidualTest:
-        test = cls(window=window, interval_s=interval_s)  # the margins live in the saved thresholds
+        # the margins live in the saved thresholds; saved before the lagged views: none
+        test = cls(window=window, interval_s=interval_s, lag_minutes=tuple(arrays.get("seq_lag_minutes", ())))
+        test.lag_minutes_ = test.lag_minutes
         test.center_, test.spread_ = arrays["seq_center"], arrays["seq_spread"]
         test.mean_, test.cov_ = arrays["seq_mean"], arrays["seq_cov"]
         test.scale_, test.threshold_ = arrays["seq_scale"], arrays["seq_threshold"]
         c = len(test.center_)
         # saved before the whiteness test: no sensor is tested by it (as such a model was trained)
         test.white_threshold_ = arrays.get("seq_white_threshold", np.full(c, np.inf))
-        test.gains_ = _gains(test.cov_, c, test.window, np.ones(c * test.window, dtype=bool))
+        test.lagged_cross_ = arrays.get("seq_lagged_cross", np.zeros(c, dtype=bool)).astype(bool)
+        test.gains_ = _gains(test.cov_, c, test.window, np.ones(len(test.cov_), dtype=bool), test.lagged_cross_)
         test.sd_ = _cond_sd(test.cov_, test.gains_, c, test.window)
         test._cache = OrderedDict()
         return test
