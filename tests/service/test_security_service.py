@@ -105,3 +105,31 @@ def test_a_broken_active_detector_is_said_in_health_and_ingest_goes_on(replayed,
     sec = health["components"]["security"]
     assert sec["active"] is None and "no security detector 'gone'" in sec["restore_error"]
     assert health["status"] == "degraded" and any("could not be activated" in p for p in health["problems"])
+
+
+def test_an_event_still_open_at_shutdown_is_stored_not_lost(replayed, tmp_path):
+    """A forgery that has not stopped when the service shuts down: its open event is closed and
+    stored at shutdown (it used to be lost with the process)."""
+    detector, attacked = replayed
+    home = _home(tmp_path, detector)
+    rows = attacked.messages.copy()
+    times = sorted(rows["ts"].unique())
+    forged = (rows["signal"] == "motor_current_a") & (rows["ts"] >= times[-90])  # the last 90 minutes, to the end
+    col = rows.loc[rows["signal"] == "motor_current_a", "value"]
+    rows.loc[forged, "value"] += 0.25 * (col.max() - col.min())
+    records = [{"asset": a, "signal": s, "ts": pd.Timestamp(t).isoformat(), "value": float(v)}
+               for t, a, s, v in zip(rows["ts"], rows["asset"], rows["signal"], rows["value"], strict=True)]  # fmt: skip
+    with TestClient(create_app(Settings(home=home, token=TOKEN))) as client:
+        assert client.post("/api/security/activate", json={"name": "plain"}, headers=ADMIN).status_code == 200
+        for i in range(0, len(records), 5000):
+            assert client.post("/api/ingest", json=records[i : i + 5000], headers=ADMIN).status_code == 200
+        deadline = time.time() + 30
+        while time.time() < deadline and client.get("/api/security").json()["queued"]:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        running = [e["attack"] for e in client.get("/api/events", params={"kind": "integrity"}).json()]
+    assert "fdi" not in running, running  # still open: the forgery goes on
+    with TestClient(create_app(Settings(home=home, token=TOKEN))) as client:
+        stored = client.get("/api/events", params={"kind": "integrity"}).json()
+    fdi = [e for e in stored if e["attack"] == "fdi" and pd.Timestamp(e["end_ts"]) >= pd.Timestamp(times[-90])]
+    assert fdi, stored  # the event that was open at shutdown, reaching into the forged stretch

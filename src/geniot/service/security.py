@@ -80,10 +80,14 @@ class PlantSecurity:
         self._worker.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop checking; the events still open are closed and stored (call before the store closes)."""
         if self._worker is not None:
             self._queue.put(("stop", None))
             self._worker.join(timeout)
             self._worker = None
+        feed = self.feed
+        if feed is not None:
+            feed.close()
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued message has been checked (for tests and shutdown)."""

@@ -62,6 +62,12 @@ class SecurityFeed:
         with self._lock:
             self._emit_all(lambda: self.stream.tick(time.time() if now is None else now))
 
+    def close(self) -> None:
+        """At shutdown: close what is still open (an event of a forgery that has not stopped, a
+        silence growing), so it is stored, not lost with the process."""
+        with self._lock:
+            self._emit_all(self.stream.flush)
+
     def _feed(self, message: Message) -> None:
         self._emit_all(lambda: self.stream.update(message))
 
