@@ -185,8 +185,8 @@ def test_the_live_service_raises_the_events_offline_detection_raises(acl_broker,
     # a sequential FDI event may still be open when the stream ends (it closes up to five fdi_gaps
     # after its last alarm, four of them waiting for rebuilding evidence): offline closes it at the
     # end of the file, live it stays open (the stream goes on); neither side is judged on those
-    det = SecurityDetector.load(home / "security" / "plant")
-    still_open = pd.Timestamp(published["ts"].max()) - pd.Timedelta(seconds=5 * det.fdi_gap * det.interval_s_)
+    fdi_gap_s = SecurityDetector().fdi_gap * 60.0 / SPEEDUP  # the stream fixture's detector: default gap, 60 s plant clock
+    still_open = pd.Timestamp(published["ts"].max()) - pd.Timedelta(seconds=5 * fdi_gap_s)
     live_events, offline = ([e for e in events if e["attack"] != "fdi" or pd.Timestamp(e["end"]) < still_open] for events in (live_events, offline))
     kinds = {(e["kind"], e["attack"]) for e in offline}
     assert {("integrity", "replay"), ("traffic", "flood")} <= kinds, offline  # the stream does hold attacks

@@ -19,8 +19,8 @@ time even when no single window looks odd:
 The conditionals come from one Gaussian over flattened windows (unshrunk: the fine temporal
 structure is what the own-past test needs), each window with every sensor's lagged views at its
 newest step (:mod:`geniot.security.lagged`: a temperature follows the load through a lag far
-longer than the window, so the other sensors' lagged views are in its ``cross`` predictor). Scales and thresholds are learned out of sample:
-the normal history is cut into contiguous folds, each scored by a model fitted on the others,
+longer than the window, so the other sensors' lagged views are in its ``cross`` predictor).
+Scales and thresholds are learned out of sample: the normal history is cut into contiguous folds, each scored by a model fitted on the others,
 and each threshold is the largest CUSUM those normal residuals reached, times ``1 + margin``.
 """
 
@@ -147,27 +147,27 @@ class SequentialResidualTest:
         self.lag_minutes = tuple(float(m) for m in lag_minutes)
 
     # ------------------------------------------------------------ fit
-    def _standardised(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _standardised(self, values: np.ndarray, lags: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(centre, spread, features of every window of the standardised values: its readings
-        flattened, then the lagged views at its newest step, (n, d); which are complete)."""
+        flattened, then the views lagged by ``lags`` minutes at its newest step, (n, d); which are complete)."""
         values = np.asarray(values, dtype=np.float64)
         center = np.nanmean(values, axis=0)
         std = np.nanstd(values, axis=0)
         spread = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         z = (values - center) / spread
         wins = make_windows(z, self.window)
-        feats = np.concatenate([wins.reshape(len(wins), -1), lagged(z, self.interval_s, self._usable_lags(len(z)))[self.window - 1 :]], axis=1)
+        feats = np.concatenate([wins.reshape(len(wins), -1), lagged(z, self.interval_s, lags)[self.window - 1 :]], axis=1)
         return center, spread, feats, ~np.isnan(feats).any(axis=1)
 
     def _usable_lags(self, n_steps: int) -> tuple[float, ...]:
         """The lag time constants a history of ``n_steps`` can learn: a filter warms up over
-        ``_VALID_AFTER`` time constants, which must leave most of the history to fit on."""
+        ``VALID_AFTER`` time constants, which must leave most of the history to fit on."""
         return tuple(m for m in self.lag_minutes if VALID_AFTER * m * 60.0 / self.interval_s <= n_steps / 4)
 
     def site_windows(self, values: np.ndarray) -> np.ndarray:
         """The complete window features (n, d) of one site's normal values, standardised by the
         site's own centre and spread (what a fleet model pools; the centre and spread stay at the site)."""
-        _, _, feats, full = self._standardised(values)
+        _, _, feats, full = self._standardised(values, self._usable_lags(len(values)))
         return feats[full]
 
     def fit(self, values: np.ndarray, others: np.ndarray | dict | None = None) -> SequentialResidualTest:
@@ -176,7 +176,7 @@ class SequentialResidualTest:
         site alone. Calibration (scales, thresholds) is always on this site's own data, out of fold."""
         t = self.window
         self.lag_minutes_ = self._usable_lags(len(values))
-        self.center_, self.spread_, wins, full = self._standardised(values)
+        self.center_, self.spread_, wins, full = self._standardised(values, self.lag_minutes_)
         c = len(self.center_)
         if full.sum() < max(10 * c * t, 200):
             raise DataError(f"{int(full.sum())} complete windows of {t} steps are too few for the sensor residual model (need {max(10 * c * t, 200)})")
@@ -193,23 +193,24 @@ class SequentialResidualTest:
                 g = _gains(cov, c, t, np.ones(len(cov), dtype=bool), np.full(c, v))
                 resid[v][:, test] = self._residuals(wins[test] - mean, g, _cond_sd(cov, g, c, t), t)
         self.mean_, self.cov_ = _moments(wins[full], others)
-        scales, tops, units = {}, {}, {}
+        scales, tops, gains, sds = {}, {}, {}, {}
         for v in variants:
             med = np.nanmedian(resid[v], axis=1, keepdims=True)
             scales[v] = np.maximum(1.4826 * np.nanmedian(np.abs(resid[v] - med), axis=1), 1e-6)  # (2, c)
             tops[v] = self._largest_cusums(resid[v] / scales[v][:, None, :], fold)
-            g = _gains(self.cov_, c, t, np.ones(len(self.cov_), dtype=bool), np.full(c, v))
-            units[v] = scales[v][1] * _cond_sd(self.cov_, g, c, t)[1]
+            gains[v] = _gains(self.cov_, c, t, np.ones(len(self.cov_), dtype=bool), np.full(c, v))
+            sds[v] = _cond_sd(self.cov_, gains[v], c, t)
         # Per sensor, the cross predictor that finds a given bias soonest: the smaller largest
         # normal level CUSUM in the units of the reading (a temperature needs the lagged load;
         # for a fast sensor the extra predictors can only overfit a fold).
-        level = {v: np.maximum(tops[v][:, 0], tops[v][:, 1]) * units[v] for v in variants}
+        level = {v: np.maximum(tops[v][:, 0], tops[v][:, 1]) * scales[v][1] * sds[v][1] for v in variants}
         self.lagged_cross_ = level[True] < level[False] if self.lag_minutes_ else np.zeros(c, dtype=bool)
-        self.gains_ = _gains(self.cov_, c, t, np.ones(len(self.cov_), dtype=bool), self.lagged_cross_)
-        self.sd_ = _cond_sd(self.cov_, self.gains_, c, t)
-        pick = self.lagged_cross_
-        self.scale_ = np.stack([scales[False][0], np.where(pick, scales[variants[-1]][1], scales[False][1])])
-        tops = np.where(pick[:, None], tops[variants[-1]], tops[False])
+        # The own predictor is the same in both; the cross rows are taken per sensor.
+        lag, pick = variants[-1], self.lagged_cross_
+        self.gains_ = np.where(pick[None, :, None], gains[lag], gains[False])
+        self.sd_ = np.where(pick[None, :], sds[lag], sds[False])
+        self.scale_ = np.where(pick[None, :], scales[lag], scales[False])
+        tops = np.where(pick[:, None], tops[lag], tops[False])
         top = np.stack([np.maximum(tops[:, 0], tops[:, 1]), tops[:, 2], tops[:, 3]], axis=1)
         # The level residual of a lagged sensor (a temperature) wanders more than its dynamics do.
         headroom = 1.0 + np.array([self.level_margin, self.margin, self.margin])
