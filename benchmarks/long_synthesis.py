@@ -57,6 +57,7 @@ KEYS = (
     "spectrum_distance",
     "xcorr_distance",
     "seam_step_ratio",
+    "seam_worst_step_ratio",
     "seam_inside_ratio",
     "window_acf_distance",
 )

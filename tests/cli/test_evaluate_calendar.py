@@ -26,3 +26,8 @@ def test_evaluate_a_calendar_model_against_its_synthetic_day(tmp_path):
     result = run("evaluate", data, synth, "--model", model, "--out", tmp_path / "long.html")
     assert result.exit_code == 0, result.output
     assert "seam" in result.output.lower() and (tmp_path / "long.html").is_file()
+    # Every channel's seam statistic, by name, in the text and the report.
+    assert "seam statistic per channel" in result.output
+    for channel in plant.wide(plant.assets()[0]).columns[1:]:
+        assert f"  {channel[:36]} " in result.output
+    assert "Seam statistic per channel" in (tmp_path / "long.html").read_text()

@@ -94,6 +94,27 @@ def test_seam_statistic_finds_jumps_where_windows_are_glued():
         seam_statistic(real, glued, [])
 
 
+def test_seam_statistic_names_the_channel_the_mean_hides():
+    # Channel 0 jumps at every seam, channel 1 is damped there: the mean over channels reads
+    # near 1, the worst channel does not.
+    real = ar1(5000)
+    synth = ar1(2000, seed=12)
+    seams = np.arange(24, 2000, 24)
+    d = np.diff(synth, axis=0)
+    d[seams - 1, 0] *= 1.7
+    d[seams - 1, 1] *= 0.3
+    synth = np.vstack([synth[:1], synth[:1] + np.cumsum(d, axis=0)])
+    out = seam_statistic(real, synth, seams)
+    ratios = out["seam_channel_step_ratios"]
+    assert len(ratios) == 2 and ratios[0] > 1.5 and ratios[1] < 0.45
+    assert out["seam_step_ratio"] == pytest.approx(np.mean(ratios))
+    assert out["seam_worst_channel"] == 1 and out["seam_worst_step_ratio"] == pytest.approx(ratios[1])
+    suite = long_series_metrics(real, synth, seams, interval_s=3600, window=24, random_state=0)
+    assert suite["long_synthetic_seam_channel_step_ratios"] == pytest.approx(ratios)
+    assert len(suite["long_real_stretch_seam_channel_step_ratios"]) == 2
+    assert "long_real_stretch_seam_worst_channel" not in suite
+
+
 def test_longest_match_finds_a_copied_stretch_and_not_fresh_data():
     ref = ar1(1000)
     copy = np.concatenate([ar1(50, seed=3), ref[400:460], ar1(50, seed=4)])

@@ -14,7 +14,7 @@ from geniot.core.record import channel_names, record_summary
 from geniot.data.io import read_table
 from geniot.models.loading import load_generator
 from geniot.report.html import write_long_report
-from geniot.report.plots import LONG_SET_LABELS, long_series_rows
+from geniot.report.plots import LONG_SET_LABELS, long_series_rows, seam_channel_rows
 from geniot.workflows.datasets import windows_from_file
 from geniot.workflows.evaluation import evaluate as evaluate_windows
 from geniot.workflows.evaluation import evaluate_long, write_evaluation_report
@@ -118,7 +118,7 @@ def _evaluate_long(real, synthetic, *, window, generator, asset, seed, context, 
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
         return
-    typer.echo(format_long_metrics(metrics))
+    typer.echo(format_long_metrics(metrics, list(real_series.channels)))
 
 
 def _one_series(table: dict, path: Path, asset: str | None):
@@ -137,8 +137,9 @@ def series_interval(series, path) -> float:
     return float(np.median(np.diff(series.timestamps).astype("timedelta64[ns]").astype(np.int64))) / 1e9
 
 
-def format_long_metrics(metrics: dict) -> str:
-    """The long-series metrics as a plain-text table, the synthetic series beside the baselines."""
+def format_long_metrics(metrics: dict, channels: list[str] | None = None) -> str:
+    """The long-series metrics as a plain-text table, the synthetic series beside the baselines,
+    then the seam statistic of every channel (``channels`` names them)."""
     sets = list(LONG_SET_LABELS.values())
     lines = [f"long-series metrics ({metrics['long_n_steps']} synthetic steps; day = {metrics['long_day_lag']} steps, "
              f"week = {metrics['long_week_lag']} steps; concatenated = {metrics.get('long_concatenated_source')}; "
@@ -146,6 +147,11 @@ def format_long_metrics(metrics: dict) -> str:
     lines.append(f"{'metric':38s}" + "".join(f"{s[:24]:>26s}" for s in sets))
     for label, _, values in long_series_rows(metrics):
         lines.append(f"{label:38s}" + "".join(f"{'-' if v is None else format(v, '.4f'):>26s}" for v in values))
+    channel_rows = seam_channel_rows(metrics, channels)
+    if channel_rows:
+        lines.append("seam statistic per channel:")
+        for name, values in channel_rows:
+            lines.append(f"  {name[:36]:36s}" + "".join(f"{'-' if v is None else format(v, '.4f'):>26s}" for v in values))
     lines.append(
         "longest run within {:g} sd of a real run (steps): synthetic {}, held-out real {}, bootstrap {}".format(
             metrics["long_copy_tolerance"], metrics.get("long_longest_match_synthetic"),

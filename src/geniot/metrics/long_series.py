@@ -154,6 +154,10 @@ def seam_statistic(real, synth, seams) -> dict:
       told from the rest);
     * ``seam_abs_step_ratio``: as ``seam_step_ratio`` with the mean absolute step instead of the
       spread (sensitive to the tails: heavy-tailed real steps against Gaussian ones read higher);
+    * ``seam_channel_step_ratios``: ``seam_step_ratio`` of each channel (a list);
+    * ``seam_worst_step_ratio`` and ``seam_worst_channel``: the channel's ratio furthest from 1
+      (in log terms) and its index. The mean over channels can read 1 while one smooth channel
+      jumps at every join and a rough one is damped there, so the worst is never hidden;
     * ``n_seams``.
     """
     r, s = standardise_pair(real, synth)
@@ -173,8 +177,13 @@ def seam_statistic(real, synth, seams) -> dict:
     at_seam[seams - 1] = True
     seam = np.sqrt(np.nanmean(steps[at_seam] ** 2, axis=0))
     inside = np.sqrt(np.nanmean(steps[~at_seam] ** 2, axis=0))
+    per_channel = seam / real_rms
+    worst = int(np.nanargmax(np.abs(np.log(np.maximum(per_channel, 1e-12)))))
     return {
-        "seam_step_ratio": float(np.mean(seam / real_rms)),
+        "seam_step_ratio": float(np.mean(per_channel)),
+        "seam_channel_step_ratios": [float(v) for v in per_channel],
+        "seam_worst_step_ratio": float(per_channel[worst]),
+        "seam_worst_channel": worst,
         "inside_step_ratio": float(np.mean(inside / real_rms)),
         "seam_inside_ratio": float(np.mean(seam / _pos(inside))),
         "seam_abs_step_ratio": float(np.mean(np.nanmean(np.abs(steps[at_seam]), axis=0) / real_abs)),
@@ -260,7 +269,7 @@ def _one_set(real_z: np.ndarray, x_z: np.ndarray, seams, *, day: int, week: int,
     }
     if seams is not None and len(seams):
         s = seam_statistic(real_z, x_z, seams)
-        out.update({k: s[k] for k in ("seam_step_ratio", "inside_step_ratio", "seam_inside_ratio", "seam_abs_step_ratio", "n_seams")})
+        out.update(s)
         real_phase, phase = (None, None) if phases is None else phases
         out.update(phase_seam_statistic(real_z, x_z, seams, real_phase=real_phase, synth_phase=phase))
     n_win = int(min(500, max(20, len(x_z) // window * 4)))
@@ -339,7 +348,10 @@ def long_series_metrics(
             for s in starts
         ]  # fmt: skip
         for key in rows[0]:
-            out[f"long_real_stretch_{key}"] = float(np.median([row[key] for row in rows]))
+            if key == "seam_worst_channel":  # an index: the median of indices means nothing
+                continue
+            values = np.median([row[key] for row in rows], axis=0)  # per channel for a list
+            out[f"long_real_stretch_{key}"] = values.tolist() if values.ndim else float(values)
         holdout_start = int(starts[0])
     out["long_longest_match_synthetic"] = longest_match(s_z, r_z, tolerance=copy_tolerance)
     out["long_longest_match_bootstrap"] = longest_match(boot, r_z, tolerance=copy_tolerance)

@@ -18,6 +18,7 @@ from geniot.report.plots import (
     marginals_figure,
     metrics_table,
     pca_figure,
+    seam_channels_table,
     traces_figure,
     training_curve_figure,
     tsne_figure,
@@ -191,7 +192,7 @@ def long_series_section(metrics: Mapping, real, synth, channel_names=None) -> st
     )
     # Two weeks at most: a month of hourly steps per panel is unreadable.
     fig = long_traces_figure(real, synth, channel_names, n_steps=min(len(synth), 14 * int(metrics.get("long_day_lag") or 24)))
-    return note + long_series_table(metrics) + _fig_html(fig)
+    return note + long_series_table(metrics) + seam_channels_table(metrics, channel_names) + _fig_html(fig)
 
 
 def write_long_report(

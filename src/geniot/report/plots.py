@@ -431,6 +431,7 @@ LONG_METRIC_INFO: dict[str, tuple[str, str]] = {
     "seam_step_ratio": ("Seam statistic: step spread at seams / real", "RMS step where stretches join over the real RMS step (1 = no seam)"),
     "inside_step_ratio": ("Step spread inside / real", "RMS step inside stretches over the real RMS step (1 = as real)"),
     "seam_inside_ratio": ("Step spread at seams / inside", "RMS step where stretches join over inside them (1 = no seam)"),
+    "seam_worst_step_ratio": ("Seam statistic, worst channel", "the channel whose step spread at seams / real is furthest from 1 (the per-channel table names it)"),
     "seam_abs_step_ratio": ("Mean |step| at seams / real", "as the seam statistic with mean |step| (tail-sensitive)"),
     "seam_phase_ratio": ("Seams / inside, same time of day", "RMS step at seams over inside, each step in units of the real step spread at its time of day (1 = no seam)"),
     "seam_phase_step_ratio": ("Seam step / real, same time of day", "RMS step at seams in units of the real step spread at the same time of day (1 = as real)"),
@@ -480,6 +481,39 @@ def long_series_table(metrics: Mapping) -> str:
         f"{_fmt(tol)} real standard deviations (every channel) of a run of the real series.</p>"
         + '<table class="metrics"><thead><tr><th>series</th><th>longest matching run (steps)</th></tr></thead><tbody>'
         + copy_rows + "</tbody></table>"
+    )
+
+
+def seam_channel_rows(metrics: Mapping, channel_names=None) -> list[tuple[str, list[float | None]]]:
+    """(channel, seam statistic per set in LONG_SET_LABELS order) for every channel; empty
+    when the metrics have no seams."""
+    per_set = [metrics.get(f"long_{s}_seam_channel_step_ratios") for s in LONG_SET_LABELS]
+    if per_set[0] is None:
+        return []
+    c = len(per_set[0])
+    names = [f"channel {j}" for j in range(c)] if channel_names is None else [str(n) for n in channel_names]
+    if len(names) != c:
+        raise ValueError(f"{len(names)} channel names for {c} channels")
+    return [(names[j], [None if v is None else float(v[j]) for v in per_set]) for j in range(len(names))]
+
+
+def seam_channels_table(metrics: Mapping, channel_names=None) -> str:
+    """HTML table of the seam statistic of each channel beside the baselines (empty without seams)."""
+    rows = seam_channel_rows(metrics, channel_names)
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(v)}</th>" for v in LONG_SET_LABELS.values())
+    body = "".join(
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f'<td class="num">{"&ndash;" if v is None else _fmt(v)}</td>' for v in values)
+        + "</tr>"
+        for name, values in rows
+    )
+    return (
+        '<h3>Seam statistic per channel</h3><p class="note">Step spread where stretches join over the real '
+        "step spread, channel by channel (1 = no seam). A smooth channel shows a join that the mean over "
+        "channels hides.</p>"
+        '<table class="metrics"><thead><tr><th>channel</th>' + head + "</tr></thead><tbody>" + body + "</tbody></table>"
     )
 
 
