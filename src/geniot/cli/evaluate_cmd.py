@@ -145,13 +145,17 @@ def format_long_metrics(metrics: dict, channels: list[str] | None = None) -> str
              f"week = {metrics['long_week_lag']} steps; concatenated = {metrics.get('long_concatenated_source')}; "
              f"seams: {metrics.get('long_seams')})"]
     lines.append(f"{'metric':38s}" + "".join(f"{s[:24]:>26s}" for s in sets))
+
+    def cells(values) -> str:  # one column per set; a dash where a set has no value
+        return "".join(f"{'-' if v is None else format(v, '.4f'):>26s}" for v in values)
+
     for label, _, values in long_series_rows(metrics):
-        lines.append(f"{label:38s}" + "".join(f"{'-' if v is None else format(v, '.4f'):>26s}" for v in values))
+        lines.append(f"{label:38s}" + cells(values))
     channel_rows = seam_channel_rows(metrics, channels)
     if channel_rows:
         lines.append("seam statistic per channel:")
         for name, values in channel_rows:
-            lines.append(f"  {name[:36]:36s}" + "".join(f"{'-' if v is None else format(v, '.4f'):>26s}" for v in values))
+            lines.append(f"  {name[:36]:36s}" + cells(values))
     lines.append(
         "longest run within {:g} sd of a real run (steps): synthetic {}, held-out real {}, bootstrap {}".format(
             metrics["long_copy_tolerance"], metrics.get("long_longest_match_synthetic"),

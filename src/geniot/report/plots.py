@@ -49,13 +49,19 @@ def _pair(real, synth):
     return r, s
 
 
-def _names(channel_names, c: int) -> list[str]:
+def _plain_names(channel_names, c: int) -> list[str]:
+    """The ``c`` channel names as given (``channel j`` when none are), checked for their count."""
     if channel_names is None:
         return [f"channel {j}" for j in range(c)]
     names = [str(n) for n in channel_names]
     if len(names) != c:
         raise ValueError(f"{len(names)} channel names for {c} channels")
-    return [html.escape(n) for n in names]
+    return names
+
+
+def _names(channel_names, c: int) -> list[str]:
+    """The channel names, escaped for HTML (figure titles)."""
+    return [html.escape(n) for n in _plain_names(channel_names, c)]
 
 
 def _flat_scaled(real: np.ndarray, synth: np.ndarray, max_points: int, rng):
@@ -447,6 +453,11 @@ LONG_SET_LABELS = {
 }
 
 
+def _set_cells(values) -> str:
+    """One numeric cell per set of LONG_SET_LABELS (a dash where a set has no value)."""
+    return "".join(f'<td class="num">{"&ndash;" if v is None else _fmt(v)}</td>' for v in values)
+
+
 def long_series_rows(metrics: Mapping) -> list[tuple[str, str, list[float | None]]]:
     """(label, explanation, value per set in LONG_SET_LABELS order) for each long metric present."""
     rows = []
@@ -462,7 +473,7 @@ def long_series_table(metrics: Mapping) -> str:
     head = "".join(f"<th>{html.escape(v)}</th>" for v in LONG_SET_LABELS.values())
     body = []
     for label, text, values in long_series_rows(metrics):
-        cells = "".join(f'<td class="num">{"&ndash;" if v is None else _fmt(v)}</td>' for v in values)
+        cells = _set_cells(values)
         body.append(f'<tr><td><span class="metric-label">{html.escape(label)}</span><br>'
                     f'<span class="note">{html.escape(text)}</span></td>{cells}</tr>')
     copies = [
@@ -490,11 +501,8 @@ def seam_channel_rows(metrics: Mapping, channel_names=None) -> list[tuple[str, l
     per_set = [metrics.get(f"long_{s}_seam_channel_step_ratios") for s in LONG_SET_LABELS]
     if per_set[0] is None:
         return []
-    c = len(per_set[0])
-    names = [f"channel {j}" for j in range(c)] if channel_names is None else [str(n) for n in channel_names]
-    if len(names) != c:
-        raise ValueError(f"{len(names)} channel names for {c} channels")
-    return [(names[j], [None if v is None else float(v[j]) for v in per_set]) for j in range(len(names))]
+    names = _plain_names(channel_names, len(per_set[0]))
+    return [(name, [None if v is None else float(v[j]) for v in per_set]) for j, name in enumerate(names)]
 
 
 def seam_channels_table(metrics: Mapping, channel_names=None) -> str:
@@ -503,12 +511,7 @@ def seam_channels_table(metrics: Mapping, channel_names=None) -> str:
     if not rows:
         return ""
     head = "".join(f"<th>{html.escape(v)}</th>" for v in LONG_SET_LABELS.values())
-    body = "".join(
-        f"<tr><td>{html.escape(name)}</td>"
-        + "".join(f'<td class="num">{"&ndash;" if v is None else _fmt(v)}</td>' for v in values)
-        + "</tr>"
-        for name, values in rows
-    )
+    body = "".join(f"<tr><td>{html.escape(name)}</td>{_set_cells(values)}</tr>" for name, values in rows)
     return (
         '<h3>Seam statistic per channel</h3><p class="note">Step spread where stretches join over the real '
         "step spread, channel by channel (1 = no seam). A smooth channel shows a join that the mean over "
