@@ -241,14 +241,15 @@ class FaultProfile:
     """How one fault type moves each channel away from normal, learned from labelled episodes.
 
     ``shapes`` (when learned) holds each real episode's mean deviation per bin: a synthetic
-    episode follows one of them, drawn at random, plus ``spread`` (the spread within the bins
-    beyond normal noise), so a drift keeps one sign and its ramp (the average of drifts of
-    either sign is flat, and their spread across episodes is noise that looks like spikes).
+    episode follows one of them, drawn at random and read linearly between the bins' centres,
+    plus white noise of sd ``spread`` (the roughness the real episodes had beyond normal noise),
+    so a drift keeps one sign and its ramp (the average of drifts of either sign is flat, and
+    their spread across episodes is noise that looks like spikes).
     Without them (a profile saved before), ``mean`` (their average) is followed.
 
     ``mean`` and ``spread`` are (PROFILE_BINS, n_channels): the average deviation from the normal
-    level before the episode, and the extra spread (standard deviation beyond normal noise), at
-    each bin of progress through the episode. ``frozen`` marks channels that stop moving.
+    level before the episode, and the extra white noise (from the step changes inside the bin
+    beyond the normal ones), at each bin of progress through the episode. ``frozen`` marks channels that stop moving.
     ``impulses`` (a fault labelled on isolated rows, as spikes are) replaces the per-bin profile:
     ``rate`` (impulses per row of an episode) and, per channel, ``amplitude`` (signed deviations
     of the real impulses from the normal level around them, resampled); only the impulse rows
@@ -313,11 +314,20 @@ class FaultProfile:
             return out, rows
         bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
         shape = self.mean if self.shapes is None or not len(self.shapes) else self.shapes[rng.integers(len(self.shapes))]
-        dev = shape[bins] + self.spread[bins] * rng.standard_normal((n, out.shape[1]))
+        dev = _along(shape, n) + self.spread[bins] * rng.standard_normal((n, out.shape[1]))
         out[start:stop] += dev
         for j in np.flatnonzero(self.frozen):
             out[start:stop, j] = values[start, j]
         return out, np.arange(start, stop)
+
+
+def _along(shape: np.ndarray, n: int) -> np.ndarray:
+    """(n, c): a binned shape (PROFILE_BINS, c) read at each of ``n`` steps, linear between the
+    bins' centres (held flat before the first and after the last): a ramp stays a ramp instead
+    of a staircase whose steps at every bin edge look like impulses."""
+    grid = np.arange(len(shape), dtype=np.float64)
+    pos = (np.arange(n) + 0.5) / n * len(shape) - 0.5
+    return np.stack([np.interp(pos, grid, shape[:, j]) for j in range(shape.shape[1])], axis=1)
 
 
 def fault_episodes(labels: pd.Series, *, merge_gap: int = 0, merge: set[str] | None = None) -> list[tuple[str, int, int]]:
@@ -353,36 +363,67 @@ def impulsive_faults(labels: list[pd.Series]) -> set[str]:
 
 
 def _normal_before(x: np.ndarray, normal: np.ndarray, start: int, stop: int):
-    """(level, step noise) of the normal rows just before an episode (as many as it is long,
-    at least 12); None when fewer than 4 of them are normal."""
+    """(level, step noise, level spread) of the normal rows just before an episode (as many as
+    it is long, at least 12); None when fewer than 4 of them are normal."""
     idx = np.arange(max(0, start - max(12, stop - start)), start)
     idx = idx[normal[idx]]
     if len(idx) < 4:
         return None
-    return np.nanmedian(x[idx], axis=0), np.nanstd(np.diff(x[idx], axis=0), axis=0)
+    before = x[idx]
+    return np.nanmedian(before, axis=0), np.nanstd(np.diff(before, axis=0), axis=0), np.nanstd(before, axis=0)
+
+
+def _slog(v):
+    """Signed log scale: large deviations stay ordered without dwarfing the rest."""
+    return np.sign(v) * np.log1p(np.abs(v))
+
+
+#: names of the summaries :func:`episode_features` puts after the per-channel deviations
+EPISODE_SUMMARIES = (
+    "least_step_spread", "most_step_spread", "largest_deviation", "second_deviation", "channels_moved",
+    "largest_trend", "largest_impulse", "outlier_rows", "log_length", "lead_over_second",
+)  # fmt: skip
 
 
 def episode_features(x: np.ndarray, normal: np.ndarray, start: int, stop: int) -> np.ndarray | None:
     """What a fault episode did, for naming its type: per channel the mean deviation from the
-    level before it (in units of the normal step noise, signed-log scaled), then summaries that
-    do not depend on which signal a sensor fault hit: the least and most step spread relative to
-    normal (a stuck signal stops moving), the two largest deviations, how many channels moved,
-    and the strongest trend (a drift grows). None without a normal stretch before it."""
+    level before it, then the :data:`EPISODE_SUMMARIES`, which do not depend on which signal a
+    sensor fault hit. None without a normal stretch before it.
+
+    Deviations are in units of the normal level's own spread before the episode (at least its
+    step noise): in step-noise units a temperature that merely follows the load reads as
+    "moved", and every fault moves every channel. The summaries: the least and most step
+    spread relative to normal (a stuck signal stops moving; spikes are rough, a drift is not),
+    the two largest deviations and how far the first leads the second (a sensor fault moves one
+    channel, a process fault several), how many channels moved, the largest change from the
+    first third to the last (a drift grows; medians, so an impulse does not count), the largest
+    impulse over the channel's own spread in the episode and the share of rows that are such
+    outliers (spikes are a few rows far out, a drift many rows a little), and the length."""
+    n = stop - start
     before = _normal_before(x, normal, start, stop)
-    if before is None or stop - start < 3:
+    if before is None or n < 3:
         return None
-    base, noise = before
-    scale = np.maximum(noise, 1e-9)
-    dev = (x[start:stop] - base) / scale
-    slog = lambda v: np.sign(v) * np.log1p(np.abs(v))  # noqa: E731
-    mean = np.nan_to_num(np.nanmean(dev, axis=0))
-    steps = np.log(np.nan_to_num(np.nanstd(np.diff(x[start:stop], axis=0), axis=0) / scale, nan=1.0) + 1e-3)
-    t = np.arange(stop - start) - (stop - start - 1) / 2.0
-    trend = np.abs(np.nan_to_num((np.nan_to_num(dev - mean) * t[:, None]).mean(axis=0) / max(np.mean(t**2), 1e-9)))
+    base, noise, level = before
+    noise = np.maximum(np.nan_to_num(noise), 1e-9)
+    level = np.maximum(np.nan_to_num(level), noise)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an unread channel: its deviation is 0
+        seg = x[start:stop]
+        z = np.nan_to_num((seg - base) / level)
+        steps = np.log(np.nan_to_num(np.nanstd(np.diff(seg, axis=0), axis=0) / noise, nan=1.0) + 1e-3)
+    mean = z.mean(axis=0)
+    third = max(1, n // 3)
+    trend = np.abs(np.median(z[-third:], axis=0) - np.median(z[:third], axis=0))
+    centre = np.median(z, axis=0)
+    # the spread an impulse is measured against: the episode's own (robust), at least the noise
+    spread = np.median(np.abs(z - centre), axis=0) + noise / level
+    far = np.abs(z - centre) / spread
     top = np.sort(np.abs(mean))[::-1]
-    summary = [steps.min(), steps.max(), slog(top[0]), slog(top[1] if len(top) > 1 else 0.0),
-               float(np.sum(np.abs(mean) > 3.0)), slog(trend.max() * (stop - start))]  # fmt: skip
-    return np.concatenate([slog(mean), np.asarray(summary)])
+    second = top[1] if len(top) > 1 else 0.0
+    summary = [steps.min(), steps.max(), _slog(top[0]), _slog(second), float(np.sum(np.abs(mean) > 3.0)),
+               _slog(trend.max()), _slog(far.max()), float(np.mean(far > 3.0, axis=0).max()), np.log(n),
+               np.log1p(top[0]) - np.log1p(second)]  # fmt: skip
+    return np.concatenate([_slog(mean), np.asarray(summary)])
 
 
 def learn_fault_profiles(
@@ -395,8 +436,9 @@ def learn_fault_profiles(
     A label ``TYPE:SIGNAL`` is a sensor fault of that one signal: the profile moves only it.
     Whatever else changed during the episodes (a regime switch) enters a process fault's profile
     as noise; it averages out only over many labelled episodes. Each episode's binned deviation
-    is kept as a shape to draw from; ``spread`` is the spread within the bins beyond normal
-    noise. A fault labelled on isolated rows (spikes, :func:`impulsive_faults`) is learned as
+    is kept as a shape to draw from; ``spread`` is the white noise that explains the step
+    changes inside the bins beyond normal ones (their slow motion, the process wandering or the
+    fault's own ramp, is the shape's or the model's, so it is not added twice). A fault labelled on isolated rows (spikes, :func:`impulsive_faults`) is learned as
     impulses instead: a rate and amplitudes (:func:`_impulse_profiles`).
     """
     by_fault: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
@@ -415,7 +457,7 @@ def learn_fault_profiles(
             before = _normal_before(x, normal, start, stop)
             if before is None:
                 continue  # no normal stretch to measure the deviation from
-            base, noise = before
+            base, noise, _ = before
             dev = x[start:stop] - base
             bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
             steps = np.nanstd(np.diff(x[start:stop], axis=0), axis=0) if n > 2 else np.full(x.shape[1], np.nan)
@@ -428,18 +470,24 @@ def learn_fault_profiles(
         shapes = np.zeros((len(items), PROFILE_BINS, c))
         for i, (bins, dev, _) in enumerate(items):
             shapes[i] = _binned_mean(bins, dev)
-            resid = dev - shapes[i][bins]
-            ok = ~np.isnan(resid)
+            # Step changes inside a bin: the roughness of the episode. Its slow motion (the
+            # process wandering, the fault's own ramp) is in the shape or comes from the model.
+            d = np.diff(dev, axis=0)
+            same = bins[1:] == bins[:-1]
+            ok = ~np.isnan(d) & same[:, None]
             for b in range(PROFILE_BINS):
-                rows = bins == b
-                sq[b] += np.where(ok[rows], resid[rows] ** 2, 0).sum(axis=0)
+                rows = bins[1:] == b
+                sq[b] += np.where(ok[rows], d[rows] ** 2, 0).sum(axis=0)
                 cnt[b] += ok[rows].sum(axis=0)
         mean = shapes.mean(axis=0)
-        var = np.where(cnt > 1, sq / np.maximum(cnt, 1), 0.0)  # within the bins of each episode
+        # A bin with too few step changes (short episodes) takes the episodes' pooled figure.
+        pooled = sq.sum(axis=0) / np.maximum(cnt.sum(axis=0), 1)
+        step_var = np.where(cnt >= 3, sq / np.maximum(cnt, 1), pooled[None])
         noise = np.nanmedian(np.stack([s[0] for _, _, s in items]), axis=0)
         inside = np.stack([s[1] for _, _, s in items])
-        # The model supplies normal noise already; only the spread beyond it is added.
-        spread = np.sqrt(np.maximum(var - (noise**2)[None] / 2.0, 0.0))
+        # The model supplies normal noise already; only the roughness beyond it is added: white
+        # noise of sd s adds 2 s^2 to the variance of the step changes.
+        spread = np.sqrt(np.maximum(step_var - (noise**2)[None], 0.0) / 2.0)
         ratio = np.nanmedian(inside, axis=0) / np.maximum(noise, 1e-12)
         frozen = np.nan_to_num(ratio, nan=1.0) < FROZEN_RATIO
         spread[:, frozen] = 0.0
