@@ -249,7 +249,8 @@ class FaultProfile:
 
     ``mean`` and ``spread`` are (PROFILE_BINS, n_channels): the average deviation from the normal
     level before the episode, and the extra white noise (from the step changes inside the bin
-    beyond the normal ones), at each bin of progress through the episode. ``frozen`` marks channels that stop moving.
+    beyond the normal ones), at each bin of progress through the episode. ``frozen`` marks
+    channels that stop moving.
     ``impulses`` (a fault labelled on isolated rows, as spikes are) replaces the per-bin profile:
     ``rate`` (impulses per row of an episode) and, per channel, ``amplitude`` (signed deviations
     of the real impulses from the normal level around them, resampled); only the impulse rows
@@ -363,67 +364,36 @@ def impulsive_faults(labels: list[pd.Series]) -> set[str]:
 
 
 def _normal_before(x: np.ndarray, normal: np.ndarray, start: int, stop: int):
-    """(level, step noise, level spread) of the normal rows just before an episode (as many as
-    it is long, at least 12); None when fewer than 4 of them are normal."""
+    """(level, step noise) of the normal rows just before an episode (as many as it is long,
+    at least 12); None when fewer than 4 of them are normal."""
     idx = np.arange(max(0, start - max(12, stop - start)), start)
     idx = idx[normal[idx]]
     if len(idx) < 4:
         return None
-    before = x[idx]
-    return np.nanmedian(before, axis=0), np.nanstd(np.diff(before, axis=0), axis=0), np.nanstd(before, axis=0)
-
-
-def _slog(v):
-    """Signed log scale: large deviations stay ordered without dwarfing the rest."""
-    return np.sign(v) * np.log1p(np.abs(v))
-
-
-#: names of the summaries :func:`episode_features` puts after the per-channel deviations
-EPISODE_SUMMARIES = (
-    "least_step_spread", "most_step_spread", "largest_deviation", "second_deviation", "channels_moved",
-    "largest_trend", "largest_impulse", "outlier_rows", "log_length", "lead_over_second",
-)  # fmt: skip
+    return np.nanmedian(x[idx], axis=0), np.nanstd(np.diff(x[idx], axis=0), axis=0)
 
 
 def episode_features(x: np.ndarray, normal: np.ndarray, start: int, stop: int) -> np.ndarray | None:
     """What a fault episode did, for naming its type: per channel the mean deviation from the
-    level before it, then the :data:`EPISODE_SUMMARIES`, which do not depend on which signal a
-    sensor fault hit. None without a normal stretch before it.
-
-    Deviations are in units of the normal level's own spread before the episode (at least its
-    step noise): in step-noise units a temperature that merely follows the load reads as
-    "moved", and every fault moves every channel. The summaries: the least and most step
-    spread relative to normal (a stuck signal stops moving; spikes are rough, a drift is not),
-    the two largest deviations and how far the first leads the second (a sensor fault moves one
-    channel, a process fault several), how many channels moved, the largest change from the
-    first third to the last (a drift grows; medians, so an impulse does not count), the largest
-    impulse over the channel's own spread in the episode and the share of rows that are such
-    outliers (spikes are a few rows far out, a drift many rows a little), and the length."""
-    n = stop - start
+    level before it (in units of the normal step noise, signed-log scaled), then summaries that
+    do not depend on which signal a sensor fault hit: the least and most step spread relative to
+    normal (a stuck signal stops moving), the two largest deviations, how many channels moved,
+    and the strongest trend (a drift grows). None without a normal stretch before it."""
     before = _normal_before(x, normal, start, stop)
-    if before is None or n < 3:
+    if before is None or stop - start < 3:
         return None
-    base, noise, level = before
-    noise = np.maximum(np.nan_to_num(noise), 1e-9)
-    level = np.maximum(np.nan_to_num(level), noise)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an unread channel: its deviation is 0
-        seg = x[start:stop]
-        z = np.nan_to_num((seg - base) / level)
-        steps = np.log(np.nan_to_num(np.nanstd(np.diff(seg, axis=0), axis=0) / noise, nan=1.0) + 1e-3)
-    mean = z.mean(axis=0)
-    third = max(1, n // 3)
-    trend = np.abs(np.median(z[-third:], axis=0) - np.median(z[:third], axis=0))
-    centre = np.median(z, axis=0)
-    # the spread an impulse is measured against: the episode's own (robust), at least the noise
-    spread = np.median(np.abs(z - centre), axis=0) + noise / level
-    far = np.abs(z - centre) / spread
+    base, noise = before
+    scale = np.maximum(noise, 1e-9)
+    dev = (x[start:stop] - base) / scale
+    slog = lambda v: np.sign(v) * np.log1p(np.abs(v))  # noqa: E731
+    mean = np.nan_to_num(np.nanmean(dev, axis=0))
+    steps = np.log(np.nan_to_num(np.nanstd(np.diff(x[start:stop], axis=0), axis=0) / scale, nan=1.0) + 1e-3)
+    t = np.arange(stop - start) - (stop - start - 1) / 2.0
+    trend = np.abs(np.nan_to_num((np.nan_to_num(dev - mean) * t[:, None]).mean(axis=0) / max(np.mean(t**2), 1e-9)))
     top = np.sort(np.abs(mean))[::-1]
-    second = top[1] if len(top) > 1 else 0.0
-    summary = [steps.min(), steps.max(), _slog(top[0]), _slog(second), float(np.sum(np.abs(mean) > 3.0)),
-               _slog(trend.max()), _slog(far.max()), float(np.mean(far > 3.0, axis=0).max()), np.log(n),
-               np.log1p(top[0]) - np.log1p(second)]  # fmt: skip
-    return np.concatenate([_slog(mean), np.asarray(summary)])
+    summary = [steps.min(), steps.max(), slog(top[0]), slog(top[1] if len(top) > 1 else 0.0),
+               float(np.sum(np.abs(mean) > 3.0)), slog(trend.max() * (stop - start))]  # fmt: skip
+    return np.concatenate([slog(mean), np.asarray(summary)])
 
 
 def learn_fault_profiles(
@@ -438,8 +408,9 @@ def learn_fault_profiles(
     as noise; it averages out only over many labelled episodes. Each episode's binned deviation
     is kept as a shape to draw from; ``spread`` is the white noise that explains the step
     changes inside the bins beyond normal ones (their slow motion, the process wandering or the
-    fault's own ramp, is the shape's or the model's, so it is not added twice). A fault labelled on isolated rows (spikes, :func:`impulsive_faults`) is learned as
-    impulses instead: a rate and amplitudes (:func:`_impulse_profiles`).
+    fault's own ramp, is the shape's or the model's, so it is not added twice). A fault
+    labelled on isolated rows (spikes, :func:`impulsive_faults`) is learned as impulses
+    instead: a rate and amplitudes (:func:`_impulse_profiles`).
     """
     by_fault: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     lengths: dict[str, list[int]] = {}
@@ -457,7 +428,7 @@ def learn_fault_profiles(
             before = _normal_before(x, normal, start, stop)
             if before is None:
                 continue  # no normal stretch to measure the deviation from
-            base, noise, _ = before
+            base, noise = before
             dev = x[start:stop] - base
             bins = np.minimum((np.arange(n) + 0.5) / n * PROFILE_BINS, PROFILE_BINS - 1).astype(int)
             steps = np.nanstd(np.diff(x[start:stop], axis=0), axis=0) if n > 2 else np.full(x.shape[1], np.nan)
