@@ -239,6 +239,7 @@ class _AssetStream:
     replay_spans: list = field(default_factory=list)  # (start, end) of replays, to absorb their seams
     process_spans: list = field(default_factory=list)  # (start, end) of the consistency model's process events
     dropped: int = 0
+    moved_at: float = -np.inf  # time stamp of the last moving window (a regime switch) of the consistency model
     sequential: SequentialResidualTest | None = None
     cusum: CusumState | None = None
     fdi_event: _FdiEvent | None = None  # the open sequential-test event of the asset
@@ -350,8 +351,16 @@ class SecurityStream:
                 out.extend(self._sequential_step(asset, st, ts, window[0], now))
             if not np.isnan(window).all():
                 joint, z = st.model.score(window)
-                if st.model.flags(joint, z)[0]:
+                if st.model.moving(window)[0]:
+                    st.moved_at = ts
+                settling = ts - st.moved_at <= st.model.settle_steps * det.interval_s_ + 1e-6
+                if st.model.flags(joint, z, np.array([settling]))[0]:
                     self._flag(st, ts, window[0], z[0], now)
+                    return out
+                if st.event is not None and settling and st.model.flags(joint, z, np.array([False]))[0]:
+                    # A regime switch inside an open event neither extends nor ends it: its own
+                    # thresholds would cut a lasting process event into pieces, some of which one
+                    # sensor alone then explains (false "forgeries").
                     return out
         out.extend(self._quiet(asset, st, ts))
         return out
