@@ -67,6 +67,25 @@ def test_impute_long_file_fills_every_asset(files, tmp_path):
     assert not frame["value"].isna().any()
 
 
+def test_impute_adds_and_fills_the_rows_of_an_outage_and_says_so(files, tmp_path):
+    _, _, wide_csv, art, wide = files
+    cut = wide.drop(index=range(300, 330))  # half an hour with no row at all, as historians export an outage
+    data, out = tmp_path / "outage.csv", tmp_path / "filled.csv"
+    cut.assign(anomaly=0).to_csv(data, index=False)
+    result = run("impute", art, data, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "30 timestamps missing from the clock in 1 stretch(es)" in " ".join(result.output.split())
+    filled = pd.read_csv(out, parse_dates=["timestamp"])
+    signals = [c for c in wide.columns if c != "timestamp"]
+    assert len(filled) == len(wide)
+    assert filled["timestamp"].tolist() == pd.to_datetime(wide["timestamp"]).tolist()  # back on the clock
+    assert not filled[signals].isna().any().any()
+    assert filled["anomaly"].iloc[300:330].isna().all() and (filled["anomaly"].drop(index=range(300, 330)) == 0).all()
+    kept = np.r_[0:300, 330:len(wide)]
+    seen = ~np.isnan(wide[signals].to_numpy()[kept])
+    assert np.array_equal(filled[signals].to_numpy()[kept][seen], wide[signals].to_numpy()[kept][seen])
+
+
 def test_detect_writes_one_row_per_input_row(files, tmp_path):
     _, _, wide_csv, art, wide = files
     out = tmp_path / "scores.csv"

@@ -75,6 +75,13 @@ def fit(
             f"training {model} on {len(windows.windows)} windows of {window} x {len(windows.channels)} "
             f"({', '.join(windows.channels)})"
         )
+        if windows.missing_steps:
+            clock = windows.timing.get("interval_s")
+            console.print(
+                "[yellow]missing timestamps read as gaps[/yellow]"
+                + (f" (on the {clock:g} s clock)" if clock else "") + ", so no window joins the two sides of an outage: "
+                + "; ".join(f"{a} {n} in {g} stretch(es)" for a, (n, g) in windows.missing_steps.items())
+            )
         if windows.text_columns:
             console.print(
                 f"[yellow]not modelled: {', '.join(windows.text_columns)}[/yellow] (text columns: impute, detect and forecast "

@@ -11,6 +11,7 @@ import typer
 from geniot.cli.hints import with_hint
 from geniot.cli.progress import console, user_errors, working
 from geniot.core.exceptions import DataError
+from geniot.data.clock import MAX_GAP_ROWS
 from geniot.data.io import read_labels
 from geniot.report import detection_figure, imputation_figure, write_figure_report
 from geniot.workflows.detection import calibration_detector, detect_file, write_scores
@@ -38,6 +39,12 @@ def impute(
         for w in caught:
             console.print(f"[yellow]warning:[/yellow] {with_hint(w.message)}")
         for asset, r in results.items():
+            if r.clock is not None and r.clock.inserted:
+                console.print(f"{asset}: {r.clock.inserted} timestamps missing from the clock in {r.clock.gaps} stretch(es) "
+                              "(an outage: no row in the file) added as rows and filled")  # fmt: skip
+            if r.clock is not None and r.clock.left:
+                console.print(f"[yellow]{asset}: {r.clock.left} stretch(es) of more than {MAX_GAP_ROWS} missing timestamps "
+                              "(a shutdown) left as they are, not filled[/yellow]")  # fmt: skip
             if r.selection is not None and r.selection.kinds:
                 console.print(f"{asset}: {r.selection.reason}")
         write_filled(results, layout, out, data=data, with_interval=draws > 1)

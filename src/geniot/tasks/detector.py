@@ -30,6 +30,7 @@ from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import ArtifactError, CapabilityError, DataError
 from geniot.core.record import TrainingRecord, fallback_channel_names
 from geniot.core.task import BaseTask
+from geniot.data.clock import fill_missing_steps
 from geniot.data.series import SensorSeries
 from geniot.data.windows import make_windows
 from geniot.models.loading import load_generator
@@ -212,6 +213,7 @@ class AnomalyDetector(BaseTask):
         items = normal if isinstance(normal, (list, tuple)) else [normal]
         if not items:
             raise DataError("no normal data to fit on")
+        items = [fill_missing_steps(x).series if isinstance(x, SensorSeries) else x for x in items]  # no window spans an outage
         if self.prefit:
             self.generator_ = self.generator
             gen = self.generator
@@ -229,7 +231,8 @@ class AnomalyDetector(BaseTask):
                     n_cal = int(self.window)  # at least one whole window to calibrate on
                 fit_part = values[: len(values) - n_cal]
                 check_long_enough(fit_part, int(self.window), source)
-                train_windows.append(make_windows(fit_part, int(self.window)))
+                w = make_windows(fit_part, int(self.window))
+                train_windows.append(w[~np.isnan(w).all(axis=(1, 2))])  # a window inside an outage holds nothing
                 calib.append((values[len(values) - n_cal :] if n_cal else values, source))
             first = items[0] if isinstance(items[0], SensorSeries) else None
             self.generator_ = self.generator.clone().fit(
@@ -364,12 +367,17 @@ class AnomalyDetector(BaseTask):
     def _score_series(self, X):
         self.validate()
         gen = fitted_generator(getattr(self, "generator_", None), "AnomalyDetector")
-        values, source = series_values(X, gen.n_channels_, model_channels(gen))
-        check_long_enough(values, gen.n_steps_, source)
-        windows = make_windows(values, gen.n_steps_)
+        # windows on the series' own clock (an outage's missing timestamps as gaps); each row
+        # takes the score of its window there
+        fill = fill_missing_steps(X) if isinstance(X, SensorSeries) else None
+        grid, source = series_values(X if fill is None else fill.series, gen.n_channels_, model_channels(gen))
+        check_long_enough(grid, gen.n_steps_, source)
+        windows = make_windows(grid, gen.n_steps_)
         smoothed = self._smooth(self.window_scores(windows))
-        index = self._step_index(len(values), len(windows))
-        return smoothed[index], windows, index, values
+        index = self._step_index(len(grid), len(windows))
+        if fill is not None:
+            index, grid = index[fill.rows], grid[fill.rows]
+        return smoothed[index], windows, index, grid
 
     def detect(self, X) -> Detection:
         """Scores, flags, sensor attribution, reasons and events for a series."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from geniot.core.exceptions import DataError
+from geniot.data.clock import fill_missing_steps
 from geniot.data.io import read_table
 from geniot.data.series import SensorSeries
 from geniot.data.splits import interleaved_holdout
@@ -34,6 +35,9 @@ class WindowSet:
     condition_names: tuple[str, ...] = ()
     #: text (categorical) columns the series carry that the windows leave out
     text_columns: tuple[str, ...] = ()
+    #: asset -> (gap rows inserted for missing timestamps, stretches of them): see
+    #: :func:`geniot.data.clock.fill_missing_steps`
+    missing_steps: dict = field(default_factory=dict)
 
 
 def pool_windows(
@@ -42,12 +46,15 @@ def pool_windows(
     """Window every asset's series and stack them; all assets must share the same channels.
 
     ``calendar`` gives each window the calendar conditions (time of day, day of week) of its
-    first step, for generators that learn daily and weekly cycles as conditions."""
+    first step, for generators that learn daily and weekly cycles as conditions. Timestamps
+    missing from a regular clock (an outage) become gap rows first, so no window joins the two
+    sides of an outage; windows with nothing observed are left out."""
     if not series:
         raise DataError("no sensor series to train on", file=source or None)
-    items = list(series.items())
+    fills = {a: fill_missing_steps(s) for a, s in series.items()}
+    items = [(a, f.series) for a, f in fills.items()]
     channels = items[0][1].channels
-    chunks = []
+    chunks, keeps = [], []
     for asset, s in items:
         if s.channels != channels:
             raise DataError(
@@ -55,14 +62,17 @@ def pool_windows(
                 f"{list(channels)}; pass --asset to pick one",
                 file=source or s.source,
             )
-        chunks.append(make_windows(s, window, stride))
+        w = make_windows(s, window, stride)
+        # only where gap rows were inserted: windows wholly inside an outage hold nothing
+        keeps.append(~np.isnan(w).all(axis=(1, 2)) if fills[asset].inserted else np.ones(len(w), dtype=bool))
+        chunks.append(w[keeps[-1]])
     units: dict[str, str] = {}
     for _, s in items:
         units.update(s.units)
     text = tuple(dict.fromkeys(name for _, s in items for name in s.categorical))
     pooled = WindowSet(
         np.concatenate(chunks), tuple(channels), tuple(a for a, _ in items), units, source, series_timing(series),
-        text_columns=text,
+        text_columns=text, missing_steps={a: (f.inserted, f.gaps) for a, f in fills.items() if f.inserted},
     )
     if not calendar:
         return pooled
@@ -71,7 +81,7 @@ def pool_windows(
     missing = [a for a, s in items if s.timestamps is None]
     if missing:
         raise DataError(f"--calendar needs timestamps; asset(s) {missing} have none", file=source or None)
-    cond = [calendar_conditions(s.timestamps[window_starts(s.n_steps, window, stride)]) for _, s in items]
+    cond = [calendar_conditions(s.timestamps[window_starts(s.n_steps, window, stride)[keep]]) for (_, s), keep in zip(items, keeps, strict=True)]
     return dataclasses.replace(pooled, conditions=np.concatenate(cond), condition_names=CALENDAR_CONDITIONS)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.data.clock import ClockFill, fill_missing_steps
 from geniot.data.io import file_layout, read_table, untouched_columns, write_frame
 from geniot.data.series import SensorSeries
 from geniot.models.loading import load_generator
@@ -26,6 +28,10 @@ class FilledSeries:
     upper: SensorSeries
     selection: Selection | None = None
     left_out: SensorSeries | None = None  # signals the model does not know: written back as read
+    #: the file's rows in the series (None: the same rows); rows between them were timestamps
+    #: missing from the clock (an outage), added and filled
+    rows: np.ndarray | None = None
+    clock: ClockFill | None = None
 
     @property
     def n_filled(self) -> int:
@@ -49,7 +55,11 @@ def fill_file(
     generator = artifact if isinstance(artifact, BaseGenerator) else load_generator(artifact)
     table = read_table(data)
     settings = {"n_draws": n_draws, "interval": interval, "stride": stride, "seed": seed, "method": method}
-    out = {asset: fill_series(generator, series, **settings) for asset, series in table.items()}
+    out = {}
+    for asset, series in table.items():
+        clock = fill_missing_steps(series, cap=False)  # an outage's missing rows are gaps to fill too
+        filled = fill_series(generator, clock.series, **settings)
+        out[asset] = dataclasses.replace(filled, rows=clock.rows if clock.inserted else None, clock=clock)
     layout = next(iter(table.values())).layout
     return out, layout.layout if layout is not None else file_layout(data)
 
@@ -119,9 +129,14 @@ def write_filled(
                 frame[f"{name}_lower"] = res.lower.values[:, j]
                 frame[f"{name}_upper"] = res.upper.values[:, j]
         kept = untouched_columns(data, res.original.layout) if Path(data).is_file() else None
-        if kept is not None and len(kept) == len(frame):
+        if kept is not None and res.rows is None and len(kept) == len(frame):
             for col in kept.columns:
                 frame[col] = kept[col].to_numpy()
+        elif kept is not None and res.rows is not None and len(kept) == len(res.rows):
+            for col in kept.columns:  # rows added for an outage have none of them
+                column = np.full(len(frame), None, dtype=object)
+                column[res.rows] = kept[col].to_numpy()
+                frame[col] = column
     else:
         frames = []
         for asset, res in results.items():
