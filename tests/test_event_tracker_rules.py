@@ -165,6 +165,30 @@ def test_live_scoring_continues_the_event_a_history_scan_left_open(plant, tmp_pa
     assert store.count_events() == n
 
 
+def test_live_scoring_reads_an_outage_as_gaps_as_detect_does(plant, tmp_path):
+    """Forty minutes with no readings, in the stored history and again live: the live windows
+    hold gaps where the readings are missing, the same windows `detect` cuts from the store."""
+    detector, rest, signals = plant
+    frame = rest.drop(index=[*range(150, 190), *range(420, 460)]).reset_index(drop=True)
+    cut = 340  # the first outage lies in the history, the second (frame rows 379 | 380) arrives live
+    store = _store(tmp_path / "s.duckdb", frame.iloc[:cut])
+    live = LiveMonitor(store)
+    live.activate(ASSET, detector, "m")
+    tail = frame.iloc[cut : cut + 150]
+    store.append(series_from_frame(tail, asset=ASSET))
+    readings = [Reading(row.timestamp.to_pydatetime(), ASSET, s, float(getattr(row, s)), None)
+                for row in tail.itertuples(index=False) for s in signals if not np.isnan(getattr(row, s))]  # fmt: skip
+    live.on_stored(readings)
+    got = {pd.Timestamp(t): score for t, score, _ in live.recent_scores(ASSET)}
+    assert len(got) == len(tail)
+    whole = store.read_wide(ASSET, signals=signals)
+    batch = detector.detect(whole)
+    want = dict(zip(pd.to_datetime(whole.timestamps), batch.scores, strict=True))
+    np.testing.assert_allclose([got[t] for t in got], [want[t] for t in got], rtol=1e-9, atol=1e-9)
+    back = pd.Timestamp(frame.loc[380, "timestamp"])  # the first reading after the live outage
+    assert back in got and got[back] < detector.threshold_.value
+
+
 def test_the_edge_gap_scorer_equals_the_server_gaussian(plant, tmp_path):
     pytest.importorskip("onnx")
     from geniot.edge.export import export_detector

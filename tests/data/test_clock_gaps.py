@@ -91,3 +91,13 @@ def test_stamps_as_coarse_as_the_clock_read_a_step_of_two_as_a_late_reading() ->
     s = SensorSeries(ts, np.zeros((300, 1)), ("a",))
     fill = fill_missing_steps(s)
     assert fill.gaps == 1 and 8 <= fill.inserted <= 11
+
+
+def test_a_stream_counts_the_readings_it_missed_once_its_clock_is_known() -> None:
+    from geniot.core.clock import ClockWatch
+
+    watch = ClockWatch(min_seen=4)
+    times = [np.datetime64("2026-01-01T00:00") + np.timedelta64(60 * i, "s") for i in range(5)]
+    assert [watch.missed(t) for t in times] == [0] * 5
+    assert watch.missed(times[-1] + np.timedelta64(11 * 60, "s")) == 10  # eleven minutes later: ten missed
+    assert watch.missed("row 7") == 0  # not a time: nothing to judge by

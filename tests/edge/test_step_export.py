@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from geniot.data.series import SensorSeries
 from geniot.data.windows import make_windows
 from geniot.models import GaussianBaseline
 from geniot.tasks import AnomalyDetector
@@ -90,6 +91,29 @@ def test_a_stream_with_gaps_scores_and_flags_as_on_the_server(exported):
     assert 0 < flags.sum() < len(flags) / 2
     np.testing.assert_array_equal([r[3] for r in rows], flags)
     assert [r[5] for r in rows] == [r[4] for r in rows]
+
+
+def test_an_outage_goes_into_the_window_as_gaps_as_on_the_server(exported):
+    """Minutes stamped on the clock, then forty with no readings: edge and server put the
+    readings missed into the window as gaps, and the return is scored as `detect` scores it."""
+    det, out, _ = exported
+    stamps = np.datetime64("2026-01-01T00:00") + np.arange(len(LIVE)) * np.timedelta64(60, "s")
+    keep = np.r_[0:90, 130 : len(LIVE)]
+    server, edge = det.stream(asset="P-1"), EdgeScorer(out, asset="P-1")
+    got, want = [], []
+    for i in keep:
+        a = server.update(LIVE[i], timestamp=stamps[i])
+        b = edge.update(dict(zip(edge.channels, LIVE[i], strict=True)), ts=str(stamps[i]))
+        assert (a is None) == (b is None)
+        if a is not None:
+            want.append(a.score)
+            got.append(np.nan if b["score"] is None else b["score"])
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    series = SensorSeries(stamps[keep], LIVE[keep], tuple(edge.channels))
+    batch = det.detect(series).scores[7:]
+    np.testing.assert_allclose(want, batch, rtol=1e-9, atol=1e-9)  # the server's stream is `detect` on the clock
+    back = int(np.flatnonzero(keep == 130)[0]) - 7
+    assert np.isfinite(want[back + 1]) and not np.isnan(want[back + 1])
 
 
 def test_int8_exports_a_step_score_and_measures_what_it_moves(tmp_path):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geniot.core.clock import clock_of, missed_readings
 from geniot.data.series import SensorSeries
 
 MAX_GAP_ROWS = 4096  # rows inserted per gap at most: longer than any window, so none spans it
-_REGULAR_SHARE = 0.9  # share of steps within 10% of the median for the clock to count as regular
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,11 @@ def fill_missing_steps(series: SensorSeries, *, cap: bool = True) -> ClockFill:
     if series.timestamps is None or n < 3:
         return unchanged
     ts = series.timestamps.astype("datetime64[ns]").astype(np.int64)
-    steps = np.diff(ts)
-    interval = float(np.median(steps))
-    if interval <= 0 or np.mean(np.abs(steps / interval - 1.0) <= 0.1) < _REGULAR_SHARE:
+    clock = clock_of(ts)
+    if clock is None:
         return unchanged
-    extra = np.rint(steps / interval).astype(np.int64) - 1
-    # stamps written to a unit no finer than the clock (whole seconds on a 1 s clock) turn a
-    # reading late within its unit into a step of two: only three or more are a missing reading
-    extra[steps < (2.5 if _resolution_ns(ts) >= interval else 1.5) * interval] = 0
+    steps = np.diff(ts)
+    extra = missed_readings(steps, *clock)
     left = 0 if cap else int(np.count_nonzero(extra > MAX_GAP_ROWS))
     extra = np.minimum(extra, MAX_GAP_ROWS) if cap else np.where(extra > MAX_GAP_ROWS, 0, extra)
     if not extra.any():
@@ -75,11 +72,3 @@ def fill_missing_steps(series: SensorSeries, *, cap: bool = True) -> ClockFill:
     stamps = new_ts.astype("datetime64[ns]").astype(series.timestamps.dtype)
     out = dataclasses.replace(series, values=values, timestamps=stamps, categorical=categorical)
     return ClockFill(out, rows, int(extra.sum()), int(np.count_nonzero(extra)), left)
-
-
-def _resolution_ns(ts: np.ndarray) -> int:
-    """The coarsest of 1 min, 1 s, 1 ms, 1 us that every timestamp is a whole multiple of (1 ns else)."""
-    for unit in (60_000_000_000, 1_000_000_000, 1_000_000, 1_000):
-        if not np.any(ts % unit):
-            return unit
-    return 1

@@ -17,7 +17,10 @@ does; ``--events-only`` keeps flagged readings); each event (the detector's ``me
 ``min_event_steps``, id ``asset@start``) as it opens and closes with ``--print-events``, and with
 ``--publish`` on ``geniot/alerts/<asset>``, in the service's alert format.
 
-This module imports from geniot only the event rules (``geniot.core.events``: numpy) and the
+A reading that comes more than one interval of the stream's own recent clock after the last
+(an outage) first puts the readings missed into the window as gaps, as the server does.
+
+This module imports from geniot only the event and clock rules (``geniot.core``: numpy) and the
 MQTT connector (``geniot.ingest.mqtt_target``: the standard library, and paho when MQTT is
 used) and never imports torch or pandas. For TLS:
 ``mqtts://user@host:8883/...`` with ``--mqtt-ca`` (and ``--mqtt-cert``/``--mqtt-key``); the
@@ -38,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geniot.core.clock import ClockWatch
 from geniot.core.events import (
     Change,
     EventTracker,
@@ -86,6 +90,7 @@ class EdgeScorer:
                                     asset=asset, keep_closed=False)  # fmt: skip
         self.changes: list[Change] = []  # events opened or closed by the last update
         self.stuck = _StuckRule(self.meta["stuck"], self.channels) if self.meta.get("stuck") else None
+        self.clock = ClockWatch()  # readings missed before a new one (an outage) go in as gaps, as on the server
 
     def info(self) -> dict:
         """What this model scores: the score kind and the settings it flags with."""
@@ -93,9 +98,20 @@ class EdgeScorer:
                 "merge_gap", "min_event_steps", "quantization", "size_bytes", "stuck")  # fmt: skip
         return {k: self.meta.get(k) for k in keys} | {"score": self.score_kind}
 
+    def _skip(self, n: int) -> None:
+        """Readings the stream missed: gap rows into the window and the smoothing memory (the
+        stuck rule and the events see none), as the server's ``StreamingScorer.skip``."""
+        gap = np.full(len(self.channels), np.nan)
+        for _ in range(min(int(n), self.window + int(self._scores.maxlen or 1))):
+            self._readings.append(gap)
+            if len(self._readings) == self.window:
+                self._scores.append(self.gaps.score(np.stack(self._readings), surprise=False)[0])
+
     def update(self, values: dict | list | np.ndarray, ts=None) -> dict | None:
         row = reading_row(values, self.channels)  # a dropped value is a gap (NaN), as on the server
         self.changes = []
+        if ts is not None and self.gaps is not None:  # an export without the gap scorer cannot score gaps
+            self._skip(self.clock.missed(ts))
         stuck = self.stuck.step(row, ts) if self.stuck is not None else None
         self._readings.append(row)
         if len(self._readings) < self.window:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geniot.core.exceptions import DataError
+from geniot.data.clock import fill_missing_steps
 from geniot.data.store import SensorStore
 from geniot.ingest.messages import Reading
 from geniot.tasks import AnomalyDetector
@@ -103,7 +104,8 @@ class LiveMonitor:
                 state.scorer.continue_from(track_history(self.store, asset, series, state.detector))
                 state.event = state.scorer.tracker.current
             n = state.scorer.window + int(state.detector.smoothing) - 2  # a window and the smoothing memory
-            state.scorer.warm(series.values[-n:] if n > 0 else series.values[:0])
+            grid = fill_missing_steps(series).series.values  # an outage in the tail as gaps, as the scan read it
+            state.scorer.warm(grid[-n:] if n > 0 else grid[:0], times=series.timestamps[-256:])
             state.last_ts = pd.Timestamp(series.timestamps[-1]).to_pydatetime()
         except Exception as exc:  # noqa: BLE001 - a bad stored row pauses this asset only
             self._pause(asset, state, exc, "history scan")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geniot.core.clock import ClockWatch
 from geniot.core.exceptions import DataError
 from geniot.tasks.events import Change, EventTracker, flag_scores, reading_row, smooth_scores
 from geniot.tasks.flatline import StuckState, stuck_reason
@@ -49,16 +50,30 @@ class StreamingScorer:
         self.stuck_rule = getattr(detector, "stuck_rule_", None)
         self.stuck_state = StuckState(self.n_channels)
         self._stuck = np.zeros(self.n_channels, dtype=bool)  # the sensors stuck at the last reading
+        self.clock = ClockWatch()  # readings missed before a new one (an outage) go in as gaps
 
     def last_window(self) -> np.ndarray:
         """The readings held now, oldest first: (up to window, n_channels)."""
         return np.stack(self._readings) if self._readings else np.empty((0, self.n_channels))
 
-    def warm(self, rows) -> None:
+    def warm(self, rows, times=None) -> None:
         """Fill the window and the smoothing memory from stored rows (oldest first) without
-        tracking events: a history scan has already tracked them (``continue_from``)."""
+        tracking events: a history scan has already tracked them (``continue_from``). ``times``
+        (the stored readings' last timestamps) tell the stream's clock."""
         for row in rows:
             self._push(row)
+        if times is not None:
+            self.clock.seed(times)
+
+    def skip(self, n: int) -> None:
+        """Readings the stream missed (an outage): ``n`` gap rows into the window and the
+        smoothing memory, as ``detect`` reads a series on its clock (at most a window and the
+        smoothing memory: more change nothing); the stuck rule and the events see none of them."""
+        gap = np.full(self.n_channels, np.nan)
+        for _ in range(min(int(n), self.window + int(self.detector.smoothing))):
+            self._readings.append(gap)
+            if len(self._readings) == self.window:
+                self._scores.append(float(self.detector.window_scores(np.stack(self._readings)[None])[0]))
 
     def continue_from(self, tracker: EventTracker) -> None:
         """Go on with the events of a tracker that was fed the history before (its running event
@@ -82,6 +97,8 @@ class StreamingScorer:
         return window
 
     def update(self, reading, timestamp=None) -> StepScore | None:
+        if timestamp is not None:
+            self.skip(self.clock.missed(timestamp))  # as ``detect`` reads a series on its clock
         window = self._push(reading, timestamp)
         if window is None:
             return None
