@@ -82,7 +82,9 @@ class Rsyslog:
     def records(self, app: str = "geniot") -> list[dict]:
         if not self.out.exists():
             return []
-        lines = self.out.read_text(encoding="utf-8").splitlines()
+        text = self.out.read_text(encoding="utf-8")
+        # rsyslog may be writing the last line as we read: only whole lines (ending in a newline)
+        lines = text.split("\n")[:-1]
         return [r for r in map(json.loads, lines) if r["app"] == app]
 
     def wait_for(self, n: int, timeout: float = 30.0) -> list[dict]:
