@@ -64,21 +64,31 @@ class ClockWatch:
 
     def __init__(self, keep: int = 256, min_seen: int = 16) -> None:
         self._stamps: deque[int] = deque(maxlen=keep)
+        self._steps: deque[int] = deque(maxlen=keep - 1)  # between the stamps held
         self.min_seen = min_seen
+
+    def _add(self, now: int) -> None:
+        if self._stamps:
+            self._steps.append(now - self._stamps[-1])
+        self._stamps.append(now)
 
     def seed(self, times) -> None:
         """Readings seen before (e.g. the stored history's last ones), oldest first."""
         for t in times:
             now = time_ns(t)
             if now is not None and (not self._stamps or now > self._stamps[-1]):
-                self._stamps.append(now)
+                self._add(now)
 
     def missed(self, t) -> int:
         """Readings missed between the last one and this one at ``t`` (which is then the last)."""
         now = time_ns(t)
         if now is None or (self._stamps and now <= self._stamps[-1]):
             return 0
-        clock = clock_of(np.array(self._stamps)) if len(self._stamps) >= self.min_seen else None
-        missed = int(missed_readings(now - self._stamps[-1], *clock)[0]) if clock is not None else 0
-        self._stamps.append(now)
+        missed = 0
+        # the median step is at least the shortest, so a step under 1.5 times that misses nothing:
+        # a regular reading never pays for the clock (this runs on every live and edge reading)
+        if len(self._stamps) >= self.min_seen and now - self._stamps[-1] >= 1.5 * min(self._steps):
+            clock = clock_of(np.array(self._stamps))
+            missed = int(missed_readings(now - self._stamps[-1], *clock)[0]) if clock is not None else 0
+        self._add(now)
         return missed

@@ -33,11 +33,9 @@ class ClockFill:
 
 
 def fill_missing_steps(series: SensorSeries, *, cap: bool = True) -> ClockFill:
-    """``series`` with one NaN row per timestamp missing from its regular clock.
-
-    The clock is the median step; it counts as regular when at least 90% of the steps are within
-    10% of it (an irregular or jittered clock is left as it is). A step of about ``k`` intervals
-    gets ``k - 1`` rows, evenly spaced, at most ``MAX_GAP_ROWS``: with ``cap`` (windowing) a
+    """``series`` with one NaN row per timestamp missing from its regular clock (the rule of
+    ``geniot.core.clock``; an irregular clock is left as it is), evenly spaced over the step, at
+    most ``MAX_GAP_ROWS`` per step: with ``cap`` (windowing) a
     shutdown of weeks gets that many rows further apart than the clock, still more than any
     window; without it (rows someone will read, e.g. filled gaps) such a stretch is left as it is
     and counted in ``left``. Series without timestamps are returned unchanged."""

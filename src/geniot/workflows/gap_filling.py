@@ -28,9 +28,8 @@ class FilledSeries:
     upper: SensorSeries
     selection: Selection | None = None
     left_out: SensorSeries | None = None  # signals the model does not know: written back as read
-    #: the file's rows in the series (None: the same rows); rows between them were timestamps
-    #: missing from the clock (an outage), added and filled
-    rows: np.ndarray | None = None
+    #: where the file's rows went (``clock.rows``); rows between them were timestamps missing
+    #: from the clock (an outage), added and filled
     clock: ClockFill | None = None
 
     @property
@@ -59,7 +58,7 @@ def fill_file(
     for asset, series in table.items():
         clock = fill_missing_steps(series, cap=False)  # an outage's missing rows are gaps to fill too
         filled = fill_series(generator, clock.series, **settings)
-        out[asset] = dataclasses.replace(filled, rows=clock.rows if clock.inserted else None, clock=clock)
+        out[asset] = dataclasses.replace(filled, clock=clock)
     layout = next(iter(table.values())).layout
     return out, layout.layout if layout is not None else file_layout(data)
 
@@ -129,14 +128,15 @@ def write_filled(
                 frame[f"{name}_lower"] = res.lower.values[:, j]
                 frame[f"{name}_upper"] = res.upper.values[:, j]
         kept = untouched_columns(data, res.original.layout) if Path(data).is_file() else None
-        if kept is not None and res.rows is None and len(kept) == len(frame):
+        rows = res.clock.rows if res.clock is not None else np.arange(len(frame))
+        if kept is not None and len(kept) == len(rows):
             for col in kept.columns:
-                frame[col] = kept[col].to_numpy()
-        elif kept is not None and res.rows is not None and len(kept) == len(res.rows):
-            for col in kept.columns:  # rows added for an outage have none of them
-                column = np.full(len(frame), None, dtype=object)
-                column[res.rows] = kept[col].to_numpy()
-                frame[col] = column
+                if len(rows) == len(frame):
+                    frame[col] = kept[col].to_numpy()
+                else:  # rows added for an outage have none of them
+                    column = np.full(len(frame), None, dtype=object)
+                    column[rows] = kept[col].to_numpy()
+                    frame[col] = column
     else:
         frames = []
         for asset, res in results.items():
