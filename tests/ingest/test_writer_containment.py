@@ -135,3 +135,35 @@ def test_lag_is_zero_when_idle(store):
     assert writer.flush(5)
     assert writer.lag_s() == 0.0 and writer.queued() == 0 and writer.problem() is None
     writer.close()
+
+
+def test_close_writes_a_long_queue_that_takes_longer_than_the_stall_limit(store):
+    """Closing after a flood drains the queue while batches keep being written: nothing that was
+    accepted is dropped because the drain takes longer than a fixed wait."""
+    import time
+
+    def slow_hook(readings):
+        time.sleep(0.05)  # live scoring that takes its time
+
+    writer = BatchWriter(store, batch_size=3, max_delay_s=0.0, on_stored=slow_hook)
+    for i in range(40):
+        writer.submit(_readings("P-1", start=10 * i))
+    assert writer.close(stall_s=0.5) == 0  # ~2 s of writing, four times the stall limit
+    assert store.count() == 120 and not writer.alive
+    assert writer.close() == 0  # a second close is a no-op
+
+
+def test_close_says_what_it_left_when_the_writer_stands_still(store, capsys):
+    release = threading.Event()
+
+    def stuck_hook(readings):
+        release.wait(10)
+
+    writer = BatchWriter(store, batch_size=3, max_delay_s=0.0, on_stored=stuck_hook)
+    for i in range(5):
+        writer.submit(_readings("P-1", start=10 * i))
+    left = writer.close(stall_s=0.5)
+    release.set()
+    assert left >= 4  # the stop item and the submissions behind the stuck batch
+    assert "not written" in writer.stats.last_error and "not written" in capsys.readouterr().out
+    assert not writer.ensure_running()  # closed: the supervisor does not bring it back

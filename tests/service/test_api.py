@@ -114,6 +114,9 @@ def _wait_job(client, job_id, timeout=60):
 def test_train_then_synthesize_impute_detect_and_delete(client):
     plant = simulate_plant(PlantConfig(n_assets=1, days=1, seed=2, fault_rate=0))
     frame = plant.readings.assign(ts=plant.readings["ts"] + (pd.Timestamp.now() - pd.Timestamp("2026-01-02")))
+    clock = np.sort(frame["ts"].unique())
+    outage = (frame["ts"] >= clock[500]) & (frame["ts"] < clock[530])  # 30 readings of every signal lost
+    frame = frame[~outage]
     buf = io.BytesIO()
     frame.to_csv(buf, index=False)
     client.post("/api/ingest/file", files={"file": ("p.csv", buf.getvalue(), "text/csv")}, headers=AUTH)
@@ -129,6 +132,11 @@ def test_train_then_synthesize_impute_detect_and_delete(client):
     imp = client.post("/api/models/m1/impute", json={"asset": asset}, headers=AUTH).json()
     sig = next(iter(imp["signals"].values()))
     assert all(v is not None for v in sig["value"])
+    # the outage's readings come back added and filled, on the stored clock
+    assert (imp["added_steps"], imp["outages"], imp["outages_left"]) == (30, 1, 0)
+    assert sum(imp["added"]) == 30 and len(imp["timestamps"]) == len(clock) and all(sig["filled"][500:530])
+    steps = np.diff(pd.to_datetime(imp["timestamps"]).asi8)
+    assert steps.min() == steps.max()
     det = client.post("/api/models/m1/detect", json={"asset": asset}, headers=AUTH).json()
     assert len(det["scores"]) == len(det["timestamps"]) and isinstance(det["threshold"], float)
     assert client.get("/api/health").json()["live"][asset]["model"] == "m1"

@@ -132,12 +132,46 @@ class BatchWriter:
         self._queue.put(("flush", event, None, time.monotonic()))
         return event.wait(timeout)
 
-    def close(self) -> None:
-        if self.alive:
-            self.flush()
+    def close(self, stall_s: float = STALL_AFTER_S) -> int:
+        """Write everything submitted so far, then stop the thread. Returns how many queued items
+        were left unwritten (0 unless the writer made no progress for ``stall_s``; then it is said).
+
+        Draining has no fixed deadline: after a flood the queue may take minutes to write, and
+        stopping early would drop readings that were already accepted. It waits as long as
+        batches keep being written, restarts a thread that died on the way, and gives up only on
+        a writer that stands still.
+        """
+        if self._stop.is_set():
+            return 0  # closed already
+        self._queue.put(("stop", None, None, time.monotonic()))  # behind everything already queued
+        last, still_since = self._progress(), time.monotonic()
+        while True:
+            self._thread.join(timeout=min(0.5, stall_s))
+            if not self.alive:
+                if self._stopped_cleanly():
+                    break
+                self.ensure_running()  # it died on the way: what it held and what is queued go on
+                time.sleep(0.05)
+                continue
+            now = self._progress()
+            if now != last:
+                last, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since > stall_s:
+                break
         self._stop.set()
-        self._queue.put(("stop", None, None, time.monotonic()))
-        self._thread.join(timeout=10)
+        left = self.queued() + (0 if self._held is None else 1)
+        if left:
+            self.stats.last_error = f"closed with {left} item(s) not written: the writer made no progress for {stall_s:g} s"
+            print(f"geniot: {self.stats.last_error}", flush=True)
+        return left
+
+    def _progress(self) -> tuple[int, int, int, int]:
+        s = self.stats
+        return (s.batches, s.write_errors, s.on_stored_errors, self.queued())
+
+    def _stopped_cleanly(self) -> bool:
+        """The thread ended on the stop item (not by dying)."""
+        return self.queued() == 0 and self._held is None
 
     # ------------------------------------------------------------ supervision
     @property

@@ -36,6 +36,7 @@ class PlantService:
         self._alert_client = None
         self.feed = None
         self.siem = None
+        self._trainer: threading.Thread | None = None
         self._assistant = None
         self._assistant_lock = threading.Lock()
 
@@ -79,7 +80,8 @@ class PlantService:
             self.feed = SimulatorFeed(self.writer, assets=self.sim_assets)
             self.feed.start()
             if self.auto_train:
-                threading.Thread(target=self._train_when_ready, daemon=True).start()
+                self._trainer = threading.Thread(target=self._train_when_ready, name="geniot-auto-train", daemon=True)
+                self._trainer.start()
 
     def stop(self) -> None:
         if self.feed is not None:
@@ -90,9 +92,12 @@ class PlantService:
             self._alert_client.disconnect()
             self._alert_client.loop_stop()
         self.retention.stop()
-        self._supervisor_stop.set()
+        self._supervisor_stop.set()  # also ends the wait of the simulator's first training
         self._supervisor.join(timeout=5)
-        self.writer.close()
+        if self._trainer is not None:
+            self._trainer.join(timeout=5)
+            self._trainer = None
+        self.writer.close()  # writes all that was accepted before the store closes (says what it could not)
         self.security.drain(timeout=5)
         self.security.stop()
         if self.siem is not None:
@@ -129,8 +134,11 @@ class PlantService:
         """With the simulator: train a quick detector per asset once its history is stored."""
         deadline = time.time() + 120
         while time.time() < deadline and len(self.store.assets()) < self.sim_assets:
-            time.sleep(0.5)
+            if self._supervisor_stop.wait(0.5):
+                return  # the service stopped first
         self.writer.flush()
+        if self._supervisor_stop.is_set():
+            return
         active = self.live.status()
         for asset in self.store.assets():
             if asset not in active:  # an active detector scanned the history when it was activated

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import GeniotError
 from geniot.core.names import MAX_NAME_LENGTH, check_name
+from geniot.data.clock import fill_missing_steps
 from geniot.models.loading import load_generator
 from geniot.service.deps import allow_read, get_service, note_audit, require_admin
 from geniot.service.routers._common import clean, iso_list, parse_time
@@ -112,16 +114,25 @@ def _series(service: PlantService, gen: BaseGenerator, req: RangeRequest):
 def impute(name: ModelName, req: RangeRequest, service: PlantService = Depends(get_service)) -> dict:
     """Stored readings of an asset with gaps filled, with a 90% interval per filled value."""
     gen = _load(service, name)
-    series = _series(service, gen, req)
+    clock = fill_missing_steps(_series(service, gen, req), cap=False)  # an outage's rows are gaps too, as in `geniot impute`
+    series = clock.series
+    if series.n_steps > 100_000:
+        raise HTTPException(413, f"{series.n_steps} steps with the outages' missing readings: narrow the time range (limit 100000)")
     try:
         result = fill_series(gen, series, n_draws=req.draws)  # the workflow `geniot impute` uses
         filled, lower, upper = result.filled, result.lower, result.upper
     except GeniotError as exc:
         raise HTTPException(422, str(exc)) from None
     gaps = series.mask
+    added = np.ones(series.n_steps, dtype=bool)
+    added[clock.rows] = False
     return {
         "asset": req.asset,
+        "added_steps": clock.inserted,  # timestamps missing from the clock, added and filled
+        "outages": clock.gaps,
+        "outages_left": clock.left,  # stretches too long to fill (more than MAX_GAP_ROWS readings missed)
         "timestamps": iso_list(series.timestamps),
+        "added": [bool(v) for v in added],  # per timestamp: not stored, missing from the clock
         "signals": {
             c: {"value": [clean(v) for v in filled.values[:, j]], "filled": [bool(not m) for m in gaps[:, j]],
                 "lower": [clean(v) for v in lower.values[:, j]], "upper": [clean(v) for v in upper.values[:, j]]}
