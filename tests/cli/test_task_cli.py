@@ -94,7 +94,7 @@ def test_detect_writes_one_row_per_input_row(files, tmp_path):
     result = run("detect", art, wide_csv, "--train-rows", "600", "--out", out, "--report", report, "--save-detector", saved)
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(out)
-    assert list(scores.columns) == ["timestamp", "score", "flag", "top_sensors", "reason"]
+    assert list(scores.columns) == ["timestamp", "score", "threshold", "flag", "top_sensors", "reason"]
     assert len(scores) == len(wide)
     assert set(scores["flag"].unique()) <= {0, 1}
     assert "threshold" in result.output and report.is_file()

@@ -70,7 +70,7 @@ def test_detect_writes_the_input_layout(fitted, tmp_path):
     result = run("detect", art, hist.path, "--train-rows", "240", "--out", out)
     assert result.exit_code == 0, result.output
     lines = rows(out)
-    assert lines[0] == "Zeitstempel;score;flag;top_sensors;reason"
+    assert lines[0] == "Zeitstempel;score;threshold;flag;top_sensors;reason"
     assert [line.split(";")[0] for line in lines[1:]] == [line.split(";")[0] for line in hist.lines[1:]]
     assert "," in lines[1].split(";")[1] and "." not in lines[1].split(";")[1]
 

@@ -138,7 +138,7 @@ def test_train_then_synthesize_impute_detect_and_delete(client):
     steps = np.diff(pd.to_datetime(imp["timestamps"]).asi8)
     assert steps.min() == steps.max()
     det = client.post("/api/models/m1/detect", json={"asset": asset}, headers=AUTH).json()
-    assert len(det["scores"]) == len(det["timestamps"]) and isinstance(det["threshold"], float)
+    assert len(det["scores"]) == len(det["timestamps"]) == len(det["thresholds"]) and isinstance(det["threshold"], float)
     assert client.get("/api/health").json()["live"][asset]["model"] == "m1"
     assert client.post("/api/models/train", json={"model": "../evil", "asset": asset}, headers=AUTH).status_code == 422
     assert client.post("/api/models/train", json={"model": "m2", "asset": "nope"}, headers=AUTH).status_code == 422

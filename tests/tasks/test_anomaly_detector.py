@@ -164,7 +164,7 @@ def test_scores_frame_has_one_row_per_input_row(plant, detector):
     _, test, _, _ = plant
     frame = detector.detect(test).to_frame()
     assert len(frame) == test.n_steps
-    assert list(frame.columns) == ["timestamp", "score", "flag", "top_sensors", "reason"]
+    assert list(frame.columns) == ["timestamp", "score", "threshold", "flag", "top_sensors", "reason"]
     assert pd.api.types.is_integer_dtype(frame["flag"])
 
 

@@ -101,8 +101,7 @@ def fit(
             detector = AnomalyDetector.load(out)
             console.print(
                 f"anomaly detector calibrated on {detector.n_calibration_windows_} held-out windows ({record.calibration:.0%} "
-                f"of the training windows, in blocks across the span): threshold {detector.threshold_.value:.6g} "
-                f"({detector.threshold_.rule})"
+                f"of the training windows, in blocks across the span): {detector.thresholds_text()}"
             )
         if windows.faults:
             console.print(f"learned faults for `geniot synthesize --fault`: {', '.join(sorted(windows.faults))}")

@@ -102,7 +102,7 @@ def detect(
         write_scores(results, out)
         if events_out is not None:
             write_events(results, events_out)
-        console.print(f"threshold {detector.threshold_.value:.6g}: {detector.threshold_.rule}")
+        console.print(detector.thresholds_text())
         for name, (series, det) in results.items():
             console.print(f"{name}: {int(det.flags.sum())} of {series.n_steps} rows flagged, {len(det.events)} event(s)")
             for e in det.events[:10]:
@@ -121,7 +121,7 @@ def detect(
                 lab = None
                 if labels is not None and "anomaly" in labels and len(labels) == series.n_steps:
                     lab = np.asarray(labels["anomaly"], dtype=float)
-                fig = detection_figure(series.values, det.scores, det.threshold, det.flags, series.channels, series.timestamps, lab)
+                fig = detection_figure(series.values, det.scores, det.threshold if det.thresholds is None else det.thresholds, det.flags, series.channels, series.timestamps, lab)
                 sections.append((f"{name}: {len(det.events)} event(s)", fig))
             info = {"model": str(artifact), "data": str(data), "threshold": detector.threshold_.rule}
             write_figure_report(report, title="geniot anomaly detection", info=info, sections=sections)

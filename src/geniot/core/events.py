@@ -76,11 +76,12 @@ def smooth_scores(raw, k: int) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def flag_scores(scores, threshold: float) -> np.ndarray:
-    """Steps whose score is above the threshold (a NaN score, a window with nothing seen, never is)."""
+def flag_scores(scores, threshold) -> np.ndarray:
+    """Steps whose score is above the threshold (one number, or one per step); a NaN score, a
+    window with nothing seen, never is."""
     scores = np.asarray(scores, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(scores) & (scores > float(threshold))
+        return ~np.isnan(scores) & (scores > np.asarray(threshold, dtype=np.float64))
 
 
 def rank_sensors(z, channels: list[str], top_k: int) -> tuple[str, ...]:

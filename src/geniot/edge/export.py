@@ -30,6 +30,7 @@ GAPS = "gaps.npz"  # what the runtime needs to score a window with dropped readi
 SCORE_MATMUL = "score_whiten"  # the score's quadratic form: kept float32 under int8 (see export_detector)
 FORMAT = 2  # 2: edge.json says which score ("window" or "step"); 1 (no "score") was whole windows
 FORMAT_STUCK = 3  # 3: and the stuck-sensor rule ("stuck"), which a runtime that reads 2 would not run
+FORMAT_MOVING = 4  # 4: and the regime-switch windows' own threshold ("moving"), which a runtime that reads 3 would not apply
 
 
 def _gaussian_graph(det: AnomalyDetector):
@@ -161,6 +162,10 @@ def export_detector(det: AnomalyDetector, out, *, quantize: str | None = None, c
     if rule is not None:  # the stuck-sensor rule: tolerance and limit per channel (0: not judged)
         meta["format"] = FORMAT_STUCK
         meta["stuck"] = {"tol": rule.tol_.tolist(), "limit": rule.limit_.tolist()}
+    moving = getattr(det, "moving_threshold_", None)
+    if moving is not None:  # windows where several sensors move together: their own threshold
+        meta["format"] = FORMAT_MOVING
+        meta["moving"] = {"change_scale": det.change_scale_.tolist(), "threshold": float(moving.value), "rule": moving.rule}
     _write_gap_scorer(det, out / GAPS)
     final = out / SCORER
     if quantize == "int8":

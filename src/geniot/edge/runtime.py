@@ -51,8 +51,9 @@ from geniot.core.events import (
     reading_row,
     smooth_scores,
 )
+from geniot.core.moving import moving_windows
 
-FORMATS = (1, 2, 3)  # edge.json versions this runtime reads (1: whole-window scores, no "score" key; 3: "stuck")
+FORMATS = (1, 2, 3, 4)  # edge.json versions this runtime reads (1: whole-window scores, no "score" key; 3: "stuck"; 4: "moving")
 
 
 class EdgeScorer:
@@ -77,7 +78,9 @@ class EdgeScorer:
         self.session = ort.InferenceSession(str(model_dir / "scorer.onnx"), options, providers=["CPUExecutionProvider"])
         self.channels = list(self.meta["channels"])
         self.window = int(self.meta["window"])
-        self.threshold = float(self.meta["threshold"])
+        self.threshold = float(self.meta["threshold"])  # steady windows'
+        moving = self.meta.get("moving")  # windows where several sensors move together (a regime switch)
+        self.moving = None if not moving else (np.asarray(moving["change_scale"], dtype=np.float64), float(moving["threshold"]))
         self.center = np.asarray(self.meta["channel_center"], dtype=np.float64)
         self.scale = np.asarray(self.meta["channel_scale"], dtype=np.float64)
         self.top_k = int(self.meta.get("top_k", 3))
@@ -95,7 +98,7 @@ class EdgeScorer:
     def info(self) -> dict:
         """What this model scores: the score kind and the settings it flags with."""
         keys = ("format", "generator", "score", "window", "channels", "units", "threshold", "threshold_rule", "smoothing",
-                "merge_gap", "min_event_steps", "quantization", "size_bytes", "stuck")  # fmt: skip
+                "merge_gap", "min_event_steps", "quantization", "size_bytes", "stuck", "moving")  # fmt: skip
         return {k: self.meta.get(k) for k in keys} | {"score": self.score_kind}
 
     def _skip(self, n: int) -> None:
@@ -127,7 +130,10 @@ class EdgeScorer:
         self._scores.append(raw)
         smoothed = float(smooth_scores(np.array(self._scores), len(self._scores))[-1])
         stuck_now = stuck is not None and bool(stuck.any())
-        flag = bool(flag_scores(smoothed, self.threshold)) or stuck_now
+        threshold = self.threshold
+        if self.moving is not None and moving_windows(window[None], self.moving[0])[0]:
+            threshold = self.moving[1]  # as the server's ``AnomalyDetector.window_thresholds``
+        flag = bool(flag_scores(smoothed, threshold)) or stuck_now
         z = None
         if self.attribute == "all" or (flag and self.attribute != "none"):
             if surprise is None:

@@ -57,13 +57,14 @@ def imputation_figure(
 def detection_figure(
     values: np.ndarray,
     scores: np.ndarray,
-    threshold: float,
+    threshold,
     flags: np.ndarray,
     channels: Sequence[str],
     timestamps=None,
     labels: np.ndarray | None = None,
 ) -> go.Figure:
-    """The anomaly score with its threshold on top, each signal below; flagged steps shaded."""
+    """The anomaly score with its threshold on top (one number, or one per step: a regime
+    switch's windows have their own), each signal below; flagged steps shaded."""
     n, c = values.shape
     x = _x(timestamps, n)
     keep = _thin(n)
@@ -71,9 +72,11 @@ def detection_figure(
         rows=c + 1, cols=1, shared_xaxes=True, subplot_titles=["anomaly score", *channels], vertical_spacing=0.015
     )
     fig.add_trace(go.Scatter(x=x[keep], y=scores[keep], mode="lines", name="score", line={"color": "#333", "width": 1}), row=1, col=1)
+    per_step = np.ndim(threshold) > 0
+    tx, ty = (x[keep], np.asarray(threshold, dtype=np.float64)[keep]) if per_step else ([x[0], x[-1]], [threshold, threshold])
     fig.add_trace(
-        go.Scatter(x=[x[0], x[-1]], y=[threshold, threshold], mode="lines", name="threshold",
-                   line={"color": "#d62728", "dash": "dash"}),
+        go.Scatter(x=tx, y=ty, mode="lines", name="threshold", line={"color": "#d62728", "dash": "dash"},
+                   line_shape="hv" if per_step else "linear"),
         row=1, col=1,
     )  # fmt: skip
     flagged_scores = np.where(flags, scores, np.nan)

@@ -24,13 +24,12 @@ import numpy as np
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import DataError
+from geniot.core.moving import change_scale, moving_windows
 from geniot.data.windows import make_windows
 from geniot.models.registry import build_generator
 
 _LIMIT_MARGIN = 0.05  # share of a sensor's normal range added on each side of its limits
 _MAX_CAL_WINDOWS = 4000
-_MOVING_FACTOR = 8.0  # a sensor moves when its change over a window exceeds this many times its median change
-_MOVING_SENSORS = 3  # a window moves when at least this many sensors do (one forged sensor never makes it)
 _SETTLE_WINDOWS = 4  # windows after a moving one that are judged as moving too (the machine settles)
 
 
@@ -62,9 +61,7 @@ class ConsistencyModel:
             raise DataError(too_few)
         self.channels_ = list(channels)
         windows = make_windows(values, self.window)
-        with np.errstate(invalid="ignore"):
-            change = np.abs(windows[:, -1] - windows[:, 0])
-        self.change_scale_ = np.maximum(np.nan_to_num(np.nanmedian(change, axis=0)), 1e-9)
+        self.change_scale_ = change_scale(windows)
         settling = self.settling(self.moving(windows))
         # Interleaved blocks: every 4th block calibrates, so calibration sees the same regimes
         # and transitions as training (a tail would miss what happened earlier). A window
@@ -142,11 +139,7 @@ class ConsistencyModel:
     def moving(self, windows: np.ndarray) -> np.ndarray:
         """(n,) whether several sensors move together in each window (n, t, c), far beyond their
         median change over a window (a regime switch, a start or stop)."""
-        if not len(windows):
-            return np.zeros(0, dtype=bool)
-        with np.errstate(invalid="ignore"):
-            ratio = np.abs(windows[:, -1] - windows[:, 0]) / self.change_scale_
-        return np.sum(np.nan_to_num(ratio) > _MOVING_FACTOR, axis=1) >= _MOVING_SENSORS
+        return moving_windows(windows, self.change_scale_)
 
     def _rest_scores(self, windows: np.ndarray, j: int) -> np.ndarray:
         """Anomaly score of the windows with sensor ``j`` set aside (its marginal over the rest)."""

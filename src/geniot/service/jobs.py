@@ -85,7 +85,7 @@ class JobRunner:
                 )  # fmt: skip
                 save_asset_detector(detector, self.model_dir(job.model))
                 job.progress, job.status = 1.0, "done"
-                job.message = f"threshold {detector.threshold_.value:.4g} ({detector.threshold_.rule})"
+                job.message = detector.thresholds_text()
                 if self.on_done is not None:
                     self.on_done(job, detector)
             except Exception as exc:  # a failed job is reported, never kills the service

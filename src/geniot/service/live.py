@@ -120,6 +120,8 @@ class LiveMonitor:
         with self._lock:
             return {
                 a: {"model": s.model, "scored": s.scored, "threshold": s.detector.threshold_.value,
+                    "switch_threshold": None if getattr(s.detector, "moving_threshold_", None) is None
+                    else s.detector.moving_threshold_.value,  # regime-switch windows' own
                     "open_event": s.event is not None, "paused": s.error is not None,
                     "error": s.error, "errors": s.errors, "fills": s.imputer.summary(),
                     "fills_reason": s.imputer.reason}

@@ -28,6 +28,7 @@ import numpy as np
 
 from geniot.core.base import BaseGenerator
 from geniot.core.exceptions import ArtifactError, CapabilityError, DataError
+from geniot.core.moving import MOVING_SENSORS, change_scale, moving_windows
 from geniot.core.record import TrainingRecord, fallback_channel_names
 from geniot.core.task import BaseTask
 from geniot.data.clock import fill_missing_steps
@@ -69,6 +70,9 @@ class Detection:
     timestamps: np.ndarray | None = None
     reasons: list[str] | None = None  # per step: "stuck: <sensor> held <value> for <time>" or ""
     raw_flags: np.ndarray | None = None  # per step before events are kept or bridged: score above threshold or a stuck sensor
+    #: per step: the threshold its window is judged against (``threshold``, the steady one, or
+    #: the moving windows' own where several sensors move together: a regime switch)
+    thresholds: np.ndarray | None = None
 
     def event_reason(self, event: Event) -> str:
         """Why an event was raised: each stuck sensor within it and how long it held, else
@@ -85,6 +89,7 @@ class Detection:
         frame = pd.DataFrame(
             {
                 "score": self.scores,
+                "threshold": self.thresholds if self.thresholds is not None else np.full(len(self.scores), self.threshold),
                 "flag": self.flags.astype(int),
                 "top_sensors": [";".join(t) for t in self.top_sensors],
                 "reason": self.reasons if self.reasons is not None else [""] * len(self.scores),
@@ -131,6 +136,14 @@ class AnomalyDetector(BaseTask):
     stuck:
         Also flag sensors that hold a value longer than they ever do on the normal data
         (``geniot.tasks.flatline.StuckRule``, learned in ``fit``/``calibrate_windows``).
+    moving:
+        Judge windows in which several sensors move together (a regime switch, a start or stop:
+        ``geniot.core.moving``) against a threshold calibrated on such windows of the normal data,
+        and every other window against one calibrated on steady windows. One threshold over all
+        windows is set by the switches, the rarest normal windows, and then misses faults in
+        steady operation (on the default simulated plant it sat 10-20x above the steady one).
+        Needs at least ``1/risk`` steady calibration windows (a tail is a guess from fewer);
+        otherwise, or with a fixed threshold, one threshold judges every window.
     top_k, merge_gap, min_event_steps:
         Sensors named per step/event; runs of at most ``merge_gap`` unflagged steps between
         flagged ones are bridged; runs of flags shorter than ``min_event_steps`` are dropped.
@@ -158,6 +171,7 @@ class AnomalyDetector(BaseTask):
         score: str = "window",
         prefit: bool = False,
         stuck: bool = True,
+        moving: bool = True,
     ) -> None:
         self.generator = generator
         self.window = window
@@ -176,6 +190,7 @@ class AnomalyDetector(BaseTask):
         self.score = score
         self.prefit = prefit
         self.stuck = stuck
+        self.moving = moving
 
     @staticmethod
     def _check_generator(generator: BaseGenerator) -> None:
@@ -265,13 +280,69 @@ class AnomalyDetector(BaseTask):
         return self._calibrate(self.window_scores(windows), windows, series)
 
     def _calibrate(self, scores: np.ndarray, windows: np.ndarray, normal_series: list[np.ndarray]) -> AnomalyDetector:
-        self.threshold_ = calibrate_threshold(
-            scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile)
-        )
+        self.change_scale_ = change_scale(windows) if self.moving else None
+        moving = self.moving_mask(windows)
+        steady = np.isfinite(scores) & ~moving
+        self.moving_threshold_ = None
+        if moving.any() and steady.sum() >= self._steady_windows_needed():
+            own = self._threshold_of(scores[moving & np.isfinite(scores)])
+            steady_threshold = self._threshold_of(scores[steady])
+            self.threshold_ = Threshold(steady_threshold.value, f"steady windows ({int(steady.sum())}): {steady_threshold.rule}")
+            value = max(own.value, steady_threshold.value) if own is not None else steady_threshold.value
+            self.moving_threshold_ = Threshold(value, (
+                f"windows in which {MOVING_SENSORS}+ sensors move together ({int(moving.sum())}, regime switches): "
+                + (own.rule if own is not None else "too few to calibrate: the steady threshold")
+                + (", raised to the steady threshold" if own is not None and own.value < steady_threshold.value else "")))  # fmt: skip
+        else:
+            self.threshold_ = calibrate_threshold(
+                scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile)
+            )
         self.n_calibration_windows_ = int(np.isfinite(scores).sum())
         self._fit_channel_stats(windows)
         self.stuck_rule_ = StuckRule().fit(normal_series, skip=self.given_index()) if self.stuck else None
         return self
+
+    def thresholds_text(self) -> str:
+        """The thresholds in words: the steady one and, where there is one, the regime switches'."""
+        text = f"threshold {self.threshold_.value:.6g} ({self.threshold_.rule})"
+        moving = getattr(self, "moving_threshold_", None)
+        if moving is not None:
+            text += f"; regime switches: threshold {moving.value:.6g} ({moving.rule})"
+        return text
+
+    def _steady_windows_needed(self) -> float:
+        """Steady calibration windows needed to judge them on their own: a tail of one window in
+        ``1/risk`` is a guess from fewer (a guess below the real tail is a stream of false
+        alarms; then one threshold over all windows holds, as before); a fixed number needs none
+        of them, so it is one threshold for all."""
+        if self.threshold == "pot":
+            return float(np.ceil(1.0 / float(self.risk)))
+        if self.threshold == "quantile":
+            return float(np.ceil(10.0 / (1.0 - float(self.quantile))))
+        return np.inf
+
+    def _threshold_of(self, scores: np.ndarray) -> Threshold | None:
+        """This detector's threshold rule on normal scores (None: too few to set one)."""
+        scores = scores[np.isfinite(scores)]
+        if scores.size < 2:
+            return None
+        return calibrate_threshold(scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile))
+
+    def moving_mask(self, windows: np.ndarray) -> np.ndarray:
+        """(n,) windows (n, t, c) judged against the moving windows' threshold (see ``moving``)."""
+        scale = getattr(self, "change_scale_", None)
+        if scale is None:
+            return np.zeros(len(windows), dtype=bool)
+        return moving_windows(windows, scale)
+
+    def window_thresholds(self, windows: np.ndarray) -> np.ndarray:
+        """(n,) the threshold each window (n, t, c) is judged against: the steady one, or the
+        moving windows' own where several sensors move together."""
+        out = np.full(len(windows), float(self.threshold_.value))
+        moving = getattr(self, "moving_threshold_", None)
+        if moving is not None:
+            out[self.moving_mask(windows)] = float(moving.value)
+        return out
 
     def stuck_flags(self, values: np.ndarray) -> np.ndarray | None:
         """(n_steps, c): the sensors stuck at each step of a series; None without a stuck rule."""
@@ -383,7 +454,8 @@ class AnomalyDetector(BaseTask):
         """Scores, flags, sensor attribution, reasons and events for a series."""
         scores, windows, index, values = self._score_series(X)
         threshold = float(self.threshold_.value)
-        flags = flag_scores(scores, threshold)
+        thresholds = self.window_thresholds(windows)[index]  # a regime switch's window has its own
+        flags = flag_scores(scores, thresholds)
         stuck = self.stuck_flags(values)
         if stuck is not None:
             flags = flags | stuck.any(axis=1)  # a stuck sensor flags the step whatever its score
@@ -407,7 +479,7 @@ class AnomalyDetector(BaseTask):
             flags = event_flags(events, len(flags))
         names = self.channel_names(n_channels)
         top = [self._top(z_row, names) if (flag or self.attribute == "all") else () for z_row, flag in zip(channel_z, flags, strict=True)]
-        return Detection(scores, flags, threshold, channel_z, top, events, timestamps, reasons, raw_flags)
+        return Detection(scores, flags, threshold, channel_z, top, events, timestamps, reasons, raw_flags, thresholds)
 
     def channel_names(self, n_channels: int) -> list[str]:
         return model_channels(self.generator_) or fallback_channel_names(n_channels)
@@ -444,6 +516,9 @@ class AnomalyDetector(BaseTask):
         state = {
             "params": {k: v for k, v in self.get_params(deep=False).items() if k not in ("generator", "prefit")},
             "threshold_": {"value": self.threshold_.value, "rule": self.threshold_.rule},
+            "moving_threshold_": None if getattr(self, "moving_threshold_", None) is None
+            else {"value": self.moving_threshold_.value, "rule": self.moving_threshold_.rule},
+            "change_scale_": None if getattr(self, "change_scale_", None) is None else self.change_scale_.tolist(),
             "n_calibration_windows_": self.n_calibration_windows_,
             "channel_center_": self.channel_center_.tolist(),
             "channel_scale_": self.channel_scale_.tolist(),
@@ -465,6 +540,10 @@ class AnomalyDetector(BaseTask):
         detector = cls(generator=load_generator(path), prefit=True, **state["params"])
         detector.generator_ = detector.generator
         detector.threshold_ = Threshold(float(state["threshold_"]["value"]), str(state["threshold_"]["rule"]))
+        moving = state.get("moving_threshold_")  # absent: saved before regime switches had their own
+        detector.moving_threshold_ = None if not moving else Threshold(float(moving["value"]), str(moving["rule"]))
+        scale = state.get("change_scale_")
+        detector.change_scale_ = None if scale is None else np.asarray(scale, dtype=np.float64)
         detector.n_calibration_windows_ = int(state["n_calibration_windows_"])
         detector.channel_center_ = np.asarray(state["channel_center_"], dtype=np.float64)
         detector.channel_scale_ = np.asarray(state["channel_scale_"], dtype=np.float64)

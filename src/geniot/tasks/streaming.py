@@ -103,7 +103,7 @@ class StreamingScorer:
         if window is None:
             return None
         score = float(smooth_scores(np.array(self._scores), len(self._scores))[-1])
-        threshold = float(self.detector.threshold_.value)
+        threshold = float(self.detector.window_thresholds(window)[0])  # a regime switch's window has its own
         stuck = self._stuck
         flag = bool(flag_scores(score, threshold)) or bool(stuck.any())
         z = None

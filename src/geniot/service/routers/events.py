@@ -41,13 +41,15 @@ def live(asset: str, last: int = Query(600, ge=10, le=20_000), service: PlantSer
     scores = service.live.recent_scores(asset)[-last:]
     start = ts[0] if len(ts) else None
     fills = service.store.fills(asset, start=start)
+    status = service.live.status().get(asset, {})
     return {
         "asset": asset,
         "timestamps": iso_list(ts),
         "signals": {c: [clean(v) for v in values[:, j]] for j, c in enumerate(series.channels)},
         "scores": {"timestamps": [clean(s[0]) if not hasattr(s[0], "isoformat") else s[0].isoformat() for s in scores],
                    "score": [clean(s[1]) for s in scores], "flag": [bool(s[2]) for s in scores]},  # fmt: skip
-        "threshold": service.live.status().get(asset, {}).get("threshold"),
+        "threshold": status.get("threshold"),
+        "switch_threshold": status.get("switch_threshold"),  # windows of a regime switch are judged against it
         "events": frame_records(service.store.events(asset, start=start, limit=50)),
         "fills": frame_records(fills),
     }

@@ -156,9 +156,10 @@ def detect(name: ModelName, req: RangeRequest, service: PlantService = Depends(g
         raise HTTPException(422, str(exc)) from None
     return {
         "asset": req.asset,
-        "threshold": result.threshold,
+        "threshold": result.threshold,  # steady windows'
         "timestamps": iso_list(series.timestamps),
         "scores": [clean(v) for v in result.scores],
+        "thresholds": [clean(v) for v in result.thresholds],  # per step: a regime switch's window has its own
         "flags": [bool(f) for f in result.flags],
         "top_sensors": [list(t) for t in result.top_sensors],
         "events": [{k: clean(v) for k, v in e.to_dict().items()} for e in result.events],
