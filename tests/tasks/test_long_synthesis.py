@@ -160,6 +160,25 @@ def test_cli_writes_series_and_labels(plant_files, tmp_path):
     assert "Long-series metrics" in html.read_text()
 
 
+def test_evaluate_counts_lags_on_the_clock_across_an_outage(plant_files, tmp_path):
+    import json
+
+    data = plant_files[0]
+    frame = pd.read_csv(data)
+    stamps = np.sort(frame["ts"].unique())
+    real = tmp_path / "real.csv"
+    frame[~frame["ts"].isin(stamps[400:424])].to_csv(real, index=False)  # two hours with no rows
+    runner = CliRunner()
+    m, out = tmp_path / "m", tmp_path / "synth.csv"
+    assert runner.invoke(app, ["fit", str(data), "--model", "gaussian", "--window", str(WINDOW), "--out", str(m)]).exit_code == 0
+    assert runner.invoke(app, ["synthesize", str(m), "--duration", "3d", "--out", str(out)]).exit_code == 0
+    r = runner.invoke(app, ["evaluate", str(real), str(out), "--window", str(WINDOW), "--json"])
+    assert r.exit_code == 0, r.output
+    assert "24 timestamps missing from its clock read as gaps (1 stretch(es))" in " ".join(r.stderr.split())
+    metrics = json.loads(r.stdout)
+    assert (metrics["long_real_missing_steps"], metrics["long_synthetic_missing_steps"]) == (24, 0)
+
+
 def test_cannot_continue_without_imputation_and_bad_requests_are_named(model):
     from geniot.models.gan import WGANGenerator
 
