@@ -8,7 +8,10 @@ episodes) and then ``--days`` under attack: every attack type once per asset
 independent of ``geniot.security``: it reads only the labels (asset, kind, type, start, end) and
 the events table (asset, start, end, kind, detected_at). A label is detected when an event of the
 same asset overlaps its span widened by ``--tolerance-min``; time to detect is the first such
-event's ``detected_at`` minus the label's start. An event overlapping no label is a false alarm.
+event's ``detected_at`` minus the label's start. "Raised during it" counts only events that began
+no earlier than the label's start minus the tolerance: an event already running (a false alarm or
+a fault's event) that the episode falls into is not a detection of it, and its time to detect is
+not 0. An event overlapping no label is a false alarm.
 "Kind right": of the events overlapping exactly one label, the share whose kind matches
 (an attack label wants integrity or traffic, a fault label process). Clean data: the same seed
 with no attacks and no faults; every event there is a false alarm, for the security detector and
@@ -50,11 +53,16 @@ def score(labels: pd.DataFrame, events: pd.DataFrame, tol: pd.Timedelta) -> tupl
         hits_per_event += hit
         for i in np.flatnonzero(hit):
             kind_of_hit[i].append(lab.kind)
-        ttd = np.nan
+        raised = hit & (ev_start >= lo)  # an event already running before the episode began did not find it
+        ttd = ttd_raised = np.nan
         if hit.any():
             first = pd.to_datetime(events["detected_at"]).to_numpy()[hit].min()
             ttd = max(0.0, (pd.Timestamp(first) - pd.Timestamp(lab.start)).total_seconds())
-        rows.append({"asset": lab.asset, "kind": lab.kind, "type": lab.type, "mode": lab.mode, "detected": bool(hit.any()), "ttd_s": ttd})
+        if raised.any():
+            first = pd.to_datetime(events["detected_at"]).to_numpy()[raised].min()
+            ttd_raised = max(0.0, (pd.Timestamp(first) - pd.Timestamp(lab.start)).total_seconds())
+        rows.append({"asset": lab.asset, "kind": lab.kind, "type": lab.type, "mode": lab.mode, "detected": bool(hit.any()), "ttd_s": ttd,
+                     "raised": bool(raised.any()), "ttd_raised_s": ttd_raised})  # fmt: skip
     single = np.flatnonzero(hits_per_event == 1)
     right = sum((kind_of_hit[i][0] == "attack") == (events["kind"].iloc[i] != "process") for i in single)
     return pd.DataFrame(rows), int((~used).sum()), len(single), int(right)
@@ -122,17 +130,23 @@ def main() -> None:
               f"clean: security {r['clean_security']} vs process {r['clean_process']} events; fit {r['fit_s']:.0f} s, detect {r['detect_s']:.0f} s", flush=True)  # fmt: skip
     labels = pd.concat([r["labels"] for r in results], ignore_index=True)
     asset_days = sum(r["asset_days"] for r in results)
-    print("\n| attack / fault | episodes | detected | rate | median time to detect |")
-    print("|---|---|---|---|---|")
+    print("\n| attack / fault | episodes | detected | rate | median time to detect | raised during it | median time to detect |")
+    print("|---|---|---|---|---|---|---|")
     table = {}
+
+    def minutes(v: float) -> str:
+        return "-" if np.isnan(v) else f"{v / 60:.1f} min"
+
     for (kind, typ), g in labels.groupby(["kind", "type"]):
         rate = g["detected"].mean()
         ttd = g.loc[g["detected"], "ttd_s"].median()
-        table[f"{kind}:{typ}"] = {"n": len(g), "detected": int(g["detected"].sum()), "rate": float(rate), "median_ttd_s": None if np.isnan(ttd) else float(ttd)}
-        print(f"| {typ} ({kind}) | {len(g)} | {int(g['detected'].sum())} | {rate:.0%} | {'-' if np.isnan(ttd) else f'{ttd / 60:.1f} min'} |")
+        ttd_raised = g.loc[g["raised"], "ttd_raised_s"].median()
+        table[f"{kind}:{typ}"] = {"n": len(g), "detected": int(g["detected"].sum()), "rate": float(rate), "median_ttd_s": None if np.isnan(ttd) else float(ttd),
+                                  "raised": int(g["raised"].sum()), "median_ttd_raised_s": None if np.isnan(ttd_raised) else float(ttd_raised)}  # fmt: skip
+        print(f"| {typ} ({kind}) | {len(g)} | {int(g['detected'].sum())} | {rate:.0%} | {minutes(ttd)} | {int(g['raised'].sum())} | {minutes(ttd_raised)} |")
     fdi = labels[labels["type"] == "fdi"]
     for mode, g in fdi.groupby("mode"):
-        print(f"  fdi {mode}: {int(g['detected'].sum())}/{len(g)}")
+        print(f"  fdi {mode}: {int(g['detected'].sum())}/{len(g)} (raised during it: {int(g['raised'].sum())})")
     single, right = sum(r["single"] for r in results), sum(r["right"] for r in results)
     fa = sum(r["false_alarms"] for r in results)
     cs, cp = sum(r["clean_security"] for r in results), sum(r["clean_process"] for r in results)
