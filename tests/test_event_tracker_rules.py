@@ -179,7 +179,7 @@ def test_live_scoring_reads_an_outage_as_gaps_as_detect_does(plant, tmp_path):
     readings = [Reading(row.timestamp.to_pydatetime(), ASSET, s, float(getattr(row, s)), None)
                 for row in tail.itertuples(index=False) for s in signals if not np.isnan(getattr(row, s))]  # fmt: skip
     live.on_stored(readings)
-    got = {pd.Timestamp(t): score for t, score, _ in live.recent_scores(ASSET)}
+    got = {pd.Timestamp(t): score for t, score, *_ in live.recent_scores(ASSET)}
     assert len(got) == len(tail)
     whole = store.read_wide(ASSET, signals=signals)
     batch = detector.detect(whole)

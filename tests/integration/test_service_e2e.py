@@ -68,5 +68,8 @@ def test_simulate_to_broker_to_store_to_api_with_live_alerts(broker, tmp_path):
         assert topic == "geniot/alerts/P-1" and alert["kind"] == "opened" and alert["asset"] == "P-1"
         live = client.get("/api/assets/P-1/live").json()
         assert any(live["scores"]["flag"])
+        scores = live["scores"]  # each reading with the threshold it was judged against
+        assert len(scores["threshold"]) == len(scores["score"]) and any(
+            f and s is not None and s > t for s, t, f in zip(scores["score"], scores["threshold"], scores["flag"], strict=True))
         pub.loop_stop()
     sub.loop_stop()

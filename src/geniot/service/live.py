@@ -46,7 +46,7 @@ class AssetState:
     scorer: object
     imputer: NewestStepFiller
     pending: dict[datetime, dict[str, float]] = field(default_factory=dict)
-    recent: deque = field(default_factory=lambda: deque(maxlen=2048))  # (ts, score, flag)
+    recent: deque = field(default_factory=lambda: deque(maxlen=2048))  # (ts, score, flag, threshold it was judged against)
     last_ts: datetime | None = None
     event: Event | None = None  # the running event, once it spans min_event_steps
     scored: int = 0
@@ -193,7 +193,7 @@ class LiveMonitor:
             return
         state.scored += 1
         state.error = state.paused_at = None  # a clean score ends a pause
-        state.recent.append((ts, result.score, result.flag))
+        state.recent.append((ts, result.score, result.flag, result.threshold))
         for change in result.changes:  # opened / extended / closed, by the shared tracker
             record = change.event.record(result.threshold)
             self.store.upsert_event(record)

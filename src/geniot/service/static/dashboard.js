@@ -70,11 +70,10 @@ function drawSignals(live) {
 function drawScore(live) {
   const s = live.scores;
   const traces = [{x: s.timestamps, y: s.score, mode: "lines", line: {color: "#333", width: 1}, name: "score"}];
-  if (live.threshold != null && s.timestamps.length) {
+  if (s.threshold && s.threshold.length) {  // per reading: a regime switch's windows are judged against their own
+    traces.push({x: s.timestamps, y: s.threshold, mode: "lines", line: {color: "#d62728", dash: "dash", shape: "hv"}, name: "threshold"});
+  } else if (live.threshold != null && s.timestamps.length) {
     traces.push({x: [s.timestamps[0], s.timestamps[s.timestamps.length - 1]], y: [live.threshold, live.threshold], mode: "lines", line: {color: "#d62728", dash: "dash"}, name: "threshold"});
-  }
-  if (live.switch_threshold != null && s.timestamps.length) {  // windows of a regime switch are judged against their own
-    traces.push({x: [s.timestamps[0], s.timestamps[s.timestamps.length - 1]], y: [live.switch_threshold, live.switch_threshold], mode: "lines", line: {color: "#d62728", dash: "dot", width: 1}, name: "regime-switch threshold"});
   }
   traces.push({x: s.timestamps.filter((_, i) => s.flag[i]), y: s.score.filter((_, i) => s.flag[i]), mode: "markers", marker: {color: "#d62728", size: 4}, name: "flagged"});
   Plotly.react("score", traces, {margin: {t: 10, l: 60, r: 10, b: 30}, showlegend: false}, {displaylogo: false});
