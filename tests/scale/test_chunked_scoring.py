@@ -19,6 +19,7 @@ def assert_same_detection(serial, chunked):
     np.testing.assert_allclose(chunked.channel_z, serial.channel_z, rtol=1e-9, atol=1e-9)
     assert chunked.top_sensors == serial.top_sensors
     assert chunked.threshold == serial.threshold
+    np.testing.assert_array_equal(chunked.thresholds, serial.thresholds)  # each step's, a regime switch's own included
     strip = [(e.start, e.end, e.peak, e.top_sensors, e.start_time) for e in serial.events]
     assert [(e.start, e.end, e.peak, e.top_sensors, e.start_time) for e in chunked.events] == strip
     np.testing.assert_array_equal(chunked.timestamps, serial.timestamps)

@@ -1,6 +1,6 @@
 """Regime switches are judged against their own threshold, steady windows against theirs: a
 one-sensor fault in steady operation that the one threshold over all windows (set by the
-switches) passes is flagged, live and at the edge exactly as in ``detect``."""
+switches) passes is flagged, live, in chunks and at the edge exactly as in ``detect``."""
 
 from __future__ import annotations
 
@@ -67,6 +67,11 @@ def test_live_and_edge_flag_each_reading_as_detect_does(plant, tmp_path):
     w = det.generator_.n_steps_
     assert [g.flag for g in got[w - 1 :]] == want.raw_flags[w - 1 :].tolist()
     assert [g.threshold for g in got[w - 1 :]] == want.thresholds[w - 1 :].tolist()
+    from geniot.scale import score_history
+
+    chunked = score_history(det, test, chunk_steps=100)  # chunks of a long history, as `geniot fleet` scores
+    np.testing.assert_array_equal(chunked.thresholds, want.thresholds)
+    np.testing.assert_array_equal(chunked.flags, want.flags)
     pytest.importorskip("onnxruntime")
     from geniot.edge.export import FORMAT_MOVING, export_detector
     from geniot.edge.runtime import EdgeScorer

@@ -33,7 +33,7 @@ def detect_chunk(detector: AnomalyDetector, values: np.ndarray, chunk: Chunk):
     """The task: per-step results of one chunk (``values`` are its input rows)."""
     d = detector.detect(values)
     a, b = chunk.out_start - chunk.in_start, chunk.out_end - chunk.in_start
-    return d.scores[a:b], d.flags[a:b], d.channel_z[a:b], d.top_sensors[a:b]
+    return d.scores[a:b], d.flags[a:b], d.channel_z[a:b], d.top_sensors[a:b], d.thresholds[a:b]
 
 
 def score_fleet(
@@ -99,10 +99,11 @@ def _join(detector: AnomalyDetector, pieces: list, series) -> Detection:
     flags = np.concatenate([p[1] for p in pieces])
     channel_z = np.concatenate([p[2] for p in pieces])
     top = [t for p in pieces for t in p[3]]
+    thresholds = np.concatenate([p[4] for p in pieces])  # per step: a regime switch's windows have their own
     timestamps = series.timestamps if isinstance(series, SensorSeries) else None
     events = detector.events_of(flags, scores, channel_z, timestamps)  # one tracker over the joined steps
     if int(detector.min_event_steps) > 1 or int(detector.merge_gap) > 0:
         flags = event_flags(events, len(flags))
         if detector.attribute != "all":
             top = [t if f else () for t, f in zip(top, flags, strict=True)]
-    return Detection(scores, flags, float(detector.threshold_.value), channel_z, top, events, timestamps)
+    return Detection(scores, flags, float(detector.threshold_.value), channel_z, top, events, timestamps, thresholds=thresholds)
