@@ -8,10 +8,10 @@ episodes) and then ``--days`` under attack: every attack type once per asset
 independent of ``geniot.security``: it reads only the labels (asset, kind, type, start, end) and
 the events table (asset, start, end, kind, detected_at). A label is detected when an event of the
 same asset overlaps its span widened by ``--tolerance-min``; time to detect is the first such
-event's ``detected_at`` minus the label's start. "Raised during it" counts only events that began
-no earlier than the label's start minus the tolerance: an event already running (a false alarm or
-a fault's event) that the episode falls into is not a detection of it, and its time to detect is
-not 0. An event overlapping no label is a false alarm.
+event's ``detected_at`` minus the label's start. "Raised during it" counts only events raised
+(``detected_at``) no earlier than the label's start minus the tolerance: an event already running
+(a false alarm or a fault's event) that the episode falls into is not a detection of it, and its
+time to detect is not 0. (An event's start may be earlier than its detection: where its evidence began.) An event overlapping no label is a false alarm.
 "Kind right": of the events overlapping exactly one label, the share whose kind matches
 (an attack label wants integrity or traffic, a fault label process). Clean data: the same seed
 with no attacks and no faults; every event there is a false alarm, for the security detector and
@@ -44,6 +44,7 @@ def score(labels: pd.DataFrame, events: pd.DataFrame, tol: pd.Timedelta) -> tupl
     ev_start = pd.to_datetime(events["start"]).to_numpy() if len(events) else np.array([], "datetime64[ns]")
     ev_end = pd.to_datetime(events["end"]).to_numpy() if len(events) else ev_start
     ev_asset = events["asset"].to_numpy() if len(events) else np.array([])
+    ev_detected = pd.to_datetime(events["detected_at"]).to_numpy() if len(events) else ev_start
     hits_per_event = np.zeros(len(events), dtype=int)
     kind_of_hit: list[list[str]] = [[] for _ in range(len(events))]
     for lab in labels.itertuples():
@@ -53,7 +54,9 @@ def score(labels: pd.DataFrame, events: pd.DataFrame, tol: pd.Timedelta) -> tupl
         hits_per_event += hit
         for i in np.flatnonzero(hit):
             kind_of_hit[i].append(lab.kind)
-        raised = hit & (ev_start >= lo)  # an event already running before the episode began did not find it
+        # An event raised (detected_at) before the episode began was already running: it did not find
+        # it. Its start may lie earlier than its detection (where the evidence began), so that is not the test.
+        raised = hit & (ev_detected >= lo)
         ttd = ttd_raised = np.nan
         if hit.any():
             first = pd.to_datetime(events["detected_at"]).to_numpy()[hit].min()
