@@ -107,24 +107,13 @@ def _evaluate_long(real, synthetic, *, window, generator, asset, seed, context, 
             raise DataError(f"the synthetic series lacks the real channels {missing}", file=str(synthetic))
         synth_series = synth_series.select(list(real_series.channels))
     interval = series_interval(real_series, real)
-    # Lags of a day or a week are steps of the clock: an outage's missing rows are gaps, not
-    # a shorter series (otherwise every lag after it is off by the outage's length).
-    missing = {}
-    for name, path, series in (("real", real, real_series), ("synthetic", synthetic, synth_series)):
-        clock = fill_missing_steps(series)
-        missing[name] = clock.inserted
-        if clock.inserted:
-            console.print(f"{path}: {clock.inserted} timestamps missing from its clock read as gaps "
-                          f"({clock.gaps} stretch(es)), so lags are counted on the clock")  # fmt: skip
-        if name == "real":
-            real_series = clock.series
-        else:
-            synth_series = clock.series
+    real_series, real_missing = _on_clock(real_series, real)
+    synth_series, synth_missing = _on_clock(synth_series, synthetic)
     metrics = evaluate_long(
         real_series.values, synth_series.values, interval_s=interval, window=window, context=context,
         model=generator, seed=seed, timestamps=synth_series.timestamps, real_timestamps=real_series.timestamps,
     )
-    metrics["long_real_missing_steps"], metrics["long_synthetic_missing_steps"] = missing["real"], missing["synthetic"]
+    metrics["long_real_missing_steps"], metrics["long_synthetic_missing_steps"] = real_missing, synth_missing
     if out is not None:
         info = None if generator is None else {"model": generator.registry_name, **record_summary(generator)}
         write_long_report(out, title="geniot long synthetic series report", metrics=metrics, real=real_series.values,
@@ -134,6 +123,17 @@ def _evaluate_long(real, synthetic, *, window, generator, asset, seed, context, 
         typer.echo(json.dumps(metrics, indent=2))
         return
     typer.echo(format_long_metrics(metrics, list(real_series.channels)))
+
+
+def _on_clock(series, path: Path):
+    """(the series with its missing timestamps as gap rows, how many), said when there are any:
+    lags of a day or a week are steps of the clock, and an outage's missing rows would shift
+    every lag after it."""
+    clock = fill_missing_steps(series)
+    if clock.inserted:
+        console.print(f"{path}: {clock.inserted} timestamps missing from its clock read as gaps "
+                      f"({clock.gaps} stretch(es)), so lags are counted on the clock")  # fmt: skip
+    return clock.series, clock.inserted
 
 
 def _one_series(table: dict, path: Path, asset: str | None):

@@ -121,7 +121,7 @@ def detect(
                 lab = None
                 if labels is not None and "anomaly" in labels and len(labels) == series.n_steps:
                     lab = np.asarray(labels["anomaly"], dtype=float)
-                fig = detection_figure(series.values, det.scores, det.threshold if det.thresholds is None else det.thresholds, det.flags, series.channels, series.timestamps, lab)
+                fig = detection_figure(series.values, det.scores, det.thresholds, det.flags, series.channels, series.timestamps, lab)
                 sections.append((f"{name}: {len(det.events)} event(s)", fig))
             info = {"model": str(artifact), "data": str(data), "threshold": detector.threshold_.rule}
             write_figure_report(report, title="geniot anomaly detection", info=info, sections=sections)

@@ -141,7 +141,7 @@ class AnomalyDetector(BaseTask):
         ``geniot.core.moving``) against a threshold calibrated on such windows of the normal data,
         and every other window against one calibrated on steady windows. One threshold over all
         windows is set by the switches, the rarest normal windows, and then misses faults in
-        steady operation (on the default simulated plant it sat 10-20x above the steady one).
+        steady operation (on the default simulated plant it sat 10-30x above the steady one).
         Needs at least ``1/risk`` steady calibration windows (a tail is a guess from fewer);
         otherwise, or with a fixed threshold, one threshold judges every window.
     top_k, merge_gap, min_event_steps:
@@ -285,18 +285,15 @@ class AnomalyDetector(BaseTask):
         steady = np.isfinite(scores) & ~moving
         self.moving_threshold_ = None
         if moving.any() and steady.sum() >= self._steady_windows_needed():
-            own = self._threshold_of(scores[moving & np.isfinite(scores)])
-            steady_threshold = self._threshold_of(scores[steady])
-            self.threshold_ = Threshold(steady_threshold.value, f"steady windows ({int(steady.sum())}): {steady_threshold.rule}")
-            value = max(own.value, steady_threshold.value) if own is not None else steady_threshold.value
-            self.moving_threshold_ = Threshold(value, (
-                f"windows in which {MOVING_SENSORS}+ sensors move together ({int(moving.sum())}, regime switches): "
-                + (own.rule if own is not None else "too few to calibrate: the steady threshold")
-                + (", raised to the steady threshold" if own is not None and own.value < steady_threshold.value else "")))  # fmt: skip
+            calm = self._threshold_of(scores[steady])
+            self.threshold_ = Threshold(calm.value, f"steady windows ({int(steady.sum())}): {calm.rule}")
+            own = scores[moving & np.isfinite(scores)]
+            own = self._threshold_of(own) if own.size >= 2 else Threshold(calm.value, "too few to calibrate: the steady threshold")
+            raised = ", raised to the steady threshold" if own.value < calm.value else ""
+            self.moving_threshold_ = Threshold(max(own.value, calm.value), f"windows in which {MOVING_SENSORS}+ sensors move "
+                                               f"together ({int(moving.sum())}, regime switches): {own.rule}{raised}")  # fmt: skip
         else:
-            self.threshold_ = calibrate_threshold(
-                scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile)
-            )
+            self.threshold_ = self._threshold_of(scores)
         self.n_calibration_windows_ = int(np.isfinite(scores).sum())
         self._fit_channel_stats(windows)
         self.stuck_rule_ = StuckRule().fit(normal_series, skip=self.given_index()) if self.stuck else None
@@ -321,11 +318,8 @@ class AnomalyDetector(BaseTask):
             return float(np.ceil(10.0 / (1.0 - float(self.quantile))))
         return np.inf
 
-    def _threshold_of(self, scores: np.ndarray) -> Threshold | None:
-        """This detector's threshold rule on normal scores (None: too few to set one)."""
-        scores = scores[np.isfinite(scores)]
-        if scores.size < 2:
-            return None
+    def _threshold_of(self, scores: np.ndarray) -> Threshold:
+        """This detector's threshold rule on normal scores."""
         return calibrate_threshold(scores, self.threshold, risk=float(self.risk), level=float(self.level), quantile=float(self.quantile))
 
     def moving_mask(self, windows: np.ndarray) -> np.ndarray:

@@ -50,7 +50,6 @@ def live(asset: str, last: int = Query(600, ge=10, le=20_000), service: PlantSer
                    "score": [clean(s[1]) for s in scores], "flag": [bool(s[2]) for s in scores],
                    "threshold": [clean(s[3]) for s in scores]},  # fmt: skip
         "threshold": status.get("threshold"),
-        "switch_threshold": status.get("switch_threshold"),  # windows of a regime switch are judged against it
         "events": frame_records(service.store.events(asset, start=start, limit=50)),
         "fills": frame_records(fills),
     }
