@@ -192,3 +192,26 @@ def test_a_forgery_after_a_wearing_machine_is_an_event_of_its_own():
     events = asset_events(det, attacked, "P-3")
     fdi = events[(events["attack"] == "fdi") & (events["start"] <= forged["end"]) & (events["end"] >= forged["start"])]
     assert (fdi["signal"] == "motor_temp_c").any(), events.to_dict("records")
+    # Its evidence began in the wear's aftermath, before the forgery: it is detected when the sensor
+    # kept alarming after the lagged views forgot the machine's event, inside the forgery's span.
+    named = fdi[fdi["signal"] == "motor_temp_c"]
+    assert ((named["detected_at"] >= forged["start"]) & (named["detected_at"] <= forged["end"])).all(), named.to_dict("records")
+
+
+def test_a_stuck_sensor_is_not_a_forgery_and_does_not_hold_the_event_open():
+    """Found on the benchmark's seed 2: a stuck pressure sensor (a fault) first alarmed the
+    sequential tests, whose event then ran on for seven hours on the sensor's fading evidence,
+    through a flow forgery that began after the fault ended, and was raised as a forged pressure.
+    The consistency model's process event naming the stuck sensor now ends it."""
+    det, attacked = benchmark_seed(2)
+    labels = attacked.labels
+    stuck = labels[(labels["type"] == "stuck_sensor") & (labels["asset"] == "P-1")].iloc[0]
+    forged = labels[(labels["type"] == "fdi") & (labels["asset"] == "P-1")].iloc[0]
+    assert stuck["signal"] == "pressure_bar" and forged["signal"] == "flow_m3h"  # the scenario this test is about
+    assert stuck["end"] < forged["start"]
+    events = asset_events(det, attacked, "P-1")
+    over = (events["start"] <= stuck["end"]) & (events["end"] >= stuck["start"])
+    assert not (over & (events["attack"] == "fdi") & (events["signal"] == "pressure_bar")).any(), events.to_dict("records")
+    assert (over & (events["kind"] == "process") & (events["signal"] == "pressure_bar")).any()  # said as the fault it is
+    fdi = events[(events["attack"] == "fdi") & (events["start"] <= forged["end"]) & (events["end"] >= forged["start"])]
+    assert (fdi["signal"] == "flow_m3h").any(), events.to_dict("records")

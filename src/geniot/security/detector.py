@@ -258,6 +258,7 @@ class _FdiEvent:
         self.stats: list[set] = [set() for _ in range(c)]
         self.began = np.full(c, np.inf)  # per sensor, where the evidence of its first alarm began
         self.last = np.full(c, -np.inf)  # per sensor, its last alarm
+        self.alarms: list[list[tuple[float, float]]] = [[] for _ in range(c)]  # per sensor, (reading time, arrival) of its alarms
         self.windows: list[np.ndarray] = []
         self._stride, self._offered = 1, 0
         self.low, self.high = np.full(c, np.inf), np.full(c, -np.inf)
@@ -271,6 +272,13 @@ class _FdiEvent:
         if len(self.windows) >= _MAX_EVENT_WINDOWS:  # every second one, at half the rate: still even
             self.windows = self.windows[::2]
             self._stride *= 2
+
+    def alarm(self, j: int, ts: float, now: float) -> None:
+        self.last[j] = ts
+        times = self.alarms[j]
+        times.append((ts, now))
+        if len(times) >= _MAX_EVENT_WINDOWS:  # thinned as the windows are; the first and the last are kept
+            self.alarms[j] = times[:-1:2] + times[-1:]
 
     def track(self, window: np.ndarray) -> None:
         new, prev = window[-1], window[-2]
@@ -402,7 +410,25 @@ class SecurityStream:
         attack = "fdi" if kind == "integrity" else "fault"
         if kind == "process":
             st.process_spans = [*st.process_spans[-20:], (ev["start"], ev["end"])]
+            self._end_explained_sequential(st, signal, ev["end"])
         return [SecurityEvent(asset, ev["start"], ev["end"], kind, attack, reason, ev["detected"], signal=signal)]
+
+    def _end_explained_sequential(self, st: _AssetStream, signal: str, end: float) -> None:
+        """A process event that names ``signal`` (a stuck or out-of-range instrument, or the
+        machine) has just closed: an open sequential-test event whose alarms were all on that sensor,
+        the last of them no later than a window after the process event, was the same thing seen
+        sooner. It ends here, not raised (counted, ``sequential_in_process_event``): held open by
+        the sensor's fading evidence, it would swallow a forgery of another sensor that begins later
+        and lend it this sensor's name."""
+        ev = st.fdi_event
+        if ev is None or signal not in st.channels:
+            return
+        j = st.channels.index(signal)
+        alarmed = [k for k, stats in enumerate(ev.stats) if stats]
+        if alarmed == [j] and ev.last[j] <= end + self.det.window * self.det.interval_s_:
+            self.counts["sequential_in_process_event"] += 1
+            st.cusum.suspect[:] = False
+            st.fdi_event = None
 
     # ------------------------------------------------------------ sequential per-sensor tests
     def _sequential_step(self, asset: str, st: _AssetStream, ts: float, window: np.ndarray, now: float) -> list[SecurityEvent]:
@@ -444,7 +470,7 @@ class SecurityStream:
             began = ts - back * self.det.interval_s_
             ev.start = min(ev.start, began)  # where evidence began
             ev.began[j] = min(ev.began[j], began)
-            ev.last[j] = ts
+            ev.alarm(int(j), ts, now)
             ev.stats[int(j)].add(STATISTICS[stat])
             st.sequential.reset(st.cusum, int(j))
         st.cusum.suspect[alarming] = True  # a sensor in an open event is under suspicion: its baseline must not learn it
@@ -462,11 +488,15 @@ class SecurityStream:
                 return []  # every alarm at a replay's seams: the replay event says what it is
         j, verdict = self._isolate(st, ev)
         name = st.channels[j]
-        if self._in_process_event(st, ev, j):
+        own_after = self._process_cutoff(st, ev, j)
+        if own_after is not None and ev.last[j] <= own_after:
             # Its evidence began during a lasting process event (a wearing bearing, cavitation):
             # the process event says what happened.
             self.counts["sequential_in_process_event"] += 1
             return []
+        # It kept alarming after the process event's effects were gone: a forgery seen from its
+        # first alarm after that (the alarms before were the machine's).
+        detected = ev.detected if own_after is None else next(now for t, now in ev.alarms[j] if t > own_after)
         minutes = (ev.end - ev.start) / 60
         if verdict is not None:
             # Several sensors off together (the machine), or an instrument fault (out of range,
@@ -483,16 +513,18 @@ class SecurityStream:
         reason = (f"{name} {said}, accumulated over {minutes:.0f} min by a sequential test on its residual "
                   "under the generative model; setting it aside leaves the other sensors typical (it is the most likely "
                   "forged sensor of all) while it stays inside its normal range: forged readings (false data injection)")  # fmt: skip
-        return [SecurityEvent(asset, ev.start, ev.end, "integrity", "fdi", reason, ev.detected, signal=name)]
+        return [SecurityEvent(asset, ev.start, ev.end, "integrity", "fdi", reason, detected, signal=name)]
 
-    def _in_process_event(self, st: _AssetStream, ev: _FdiEvent, j: int) -> bool:
-        """Whether sensor ``j``'s evidence began in a process event the consistency model raised
-        that lasted at least ``fdi_gap`` steps (a setpoint step lasts minutes). A sensor whose level
-        leans on the lagged views is let go only if it kept alarming after they forgot that event
-        (:attr:`SequentialResidualTest.lag_memory_s`): a forgery that began as the machine recovered."""
+    def _process_cutoff(self, st: _AssetStream, ev: _FdiEvent, j: int) -> float | None:
+        """None unless sensor ``j``'s evidence began in a process event the consistency model raised
+        that lasted at least ``fdi_gap`` steps (a setpoint step lasts minutes); else the time after
+        which its alarms are its own: never (inf), unless its level leans on the lagged views, which
+        forget that event :attr:`SequentialResidualTest.lag_memory_s` after it ended (a forgery that
+        began as the machine recovered)."""
         lasting = self.det.fdi_gap * self.det.interval_s_
         memory = st.sequential.lag_memory_s if st.sequential.lagged_cross_[j] else np.inf
-        return any(s <= ev.began[j] <= e and ev.last[j] <= e + memory for s, e in st.process_spans if e - s >= lasting)
+        ends = [e for s, e in st.process_spans if e - s >= lasting and s <= ev.began[j] <= e]
+        return max(ends) + memory if ends else None
 
     @staticmethod
     def _isolate(st: _AssetStream, ev: _FdiEvent) -> tuple[int, tuple[str, str] | None]:
