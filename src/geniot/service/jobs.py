@@ -25,7 +25,7 @@ class Job:
     model: str
     asset: str
     generator: str
-    status: str = "queued"  # queued, running, done, failed
+    status: str = "queued"  # queued, running, done, failed, cancelled (the service stopped before it began)
     progress: float = 0.0
     message: str = ""
     created: float = field(default_factory=time.time)
@@ -36,7 +36,10 @@ class Job:
 
 
 class JobRunner:
-    """Runs training jobs one at a time in a background thread."""
+    """Runs training jobs one at a time in a background thread. ``stop`` (the service's shutdown)
+    keeps every job away from the store from then on: a queued job is cancelled, a running one
+    still saves its model (it becomes live at the next start) but does not activate it, which
+    would read the store's history after the store has closed."""
 
     def __init__(self, store: SensorStore, models_dir: Path, on_done=None) -> None:
         self.store = store
@@ -46,6 +49,18 @@ class JobRunner:
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._sem = threading.Semaphore(1)
+        self._stopping = threading.Event()
+        self._store_use = threading.Lock()  # held while a job reads the store or activates its model
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """No job touches the store after this returns True; False (said) when one still held it
+        after ``timeout`` seconds."""
+        self._stopping.set()
+        if not self._store_use.acquire(timeout=timeout):
+            print(f"geniot: a training job still used the store {timeout:.0f} s after shutdown began", flush=True)
+            return False
+        self._store_use.release()
+        return True
 
     def model_dir(self, name: str) -> Path:
         """``models_dir/<name>`` for a valid model name; never a path outside ``models_dir``."""
@@ -55,6 +70,8 @@ class JobRunner:
                max_minutes: float = 2.0, params: dict | None = None, days: float | None = None) -> Job:  # fmt: skip
         self.model_dir(model)
         check_name(asset, "asset")
+        if self._stopping.is_set():
+            raise DataError("the service is stopping; no new training job is started")
         if asset not in self.store.assets():
             raise DataError(f"unknown asset {asset!r}; the store has {self.store.assets()}")
         build_model(generator, params=params)  # fail now on a bad name or parameter, not in the thread
@@ -67,9 +84,13 @@ class JobRunner:
 
     def _run(self, job: Job, window: int, max_minutes: float, params: dict, days: float | None) -> None:
         with self._sem:
-            job.status = "running"
             try:
-                series = self.store.read_wide(job.asset)
+                with self._store_use:
+                    if self._stopping.is_set():
+                        job.status, job.message = "cancelled", "the service stopped before the job began"
+                        return
+                    job.status = "running"
+                    series = self.store.read_wide(job.asset)
                 if days is not None:
                     end = series.timestamps[-1]
                     series = series.slice_time(end - _days(days), None)
@@ -86,8 +107,11 @@ class JobRunner:
                 save_asset_detector(detector, self.model_dir(job.model))
                 job.progress, job.status = 1.0, "done"
                 job.message = detector.thresholds_text()
-                if self.on_done is not None:
-                    self.on_done(job, detector)
+                with self._store_use:
+                    if self._stopping.is_set():
+                        job.message += "; saved, and live from the next start (the service stopped while it trained)"
+                    elif self.on_done is not None:
+                        self.on_done(job, detector)
             except Exception as exc:  # a failed job is reported, never kills the service
                 job.status = "failed"
                 job.message = f"{type(exc).__name__}: {exc}"

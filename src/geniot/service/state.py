@@ -97,6 +97,7 @@ class PlantService:
         if self._trainer is not None:
             self._trainer.join(timeout=5)
             self._trainer = None
+        self.jobs.stop(timeout=10)  # no training job reads the store or activates a model from here on
         self.writer.close()  # writes all that was accepted before the store closes (says what it could not)
         self.security.drain(timeout=5)
         self.security.stop()
