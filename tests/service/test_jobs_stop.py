@@ -41,12 +41,11 @@ def test_a_running_job_never_reads_the_store_after_stop(store, tmp_path):
     deadline = time.monotonic() + 60
     while first.status == "queued" and time.monotonic() < deadline:
         time.sleep(0.01)
-    threads = [_thread_of(first)]
+    thread = _thread_of(first)
     assert runner.stop(timeout=60)
     stopped = time.monotonic()
     store.close()  # what the service does next
-    for t in threads:
-        t.join(timeout=120)
+    thread.join(timeout=120)
     assert first.status == "done", first.message  # it did not fail on the closed store
     assert (tmp_path / "models" / "m1" / "detector.json").is_file()  # saved: live at the next start
     assert all(t < stopped for t in activated)  # activated before stop returned, or not at all

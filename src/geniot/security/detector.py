@@ -244,6 +244,13 @@ class _AssetStream:
     cusum: CusumState | None = None
     fdi_event: _FdiEvent | None = None  # the open sequential-test event of the asset
 
+    def end_fdi_event(self) -> _FdiEvent | None:
+        """Close the open sequential-test event (returned) and lift the suspicion on its sensors."""
+        ev, self.fdi_event = self.fdi_event, None
+        if ev is not None:
+            self.cusum.suspect[:] = False
+        return ev
+
 
 class _FdiEvent:
     """An open sequential-test event of one asset: its span, the statistics that alarmed per
@@ -257,7 +264,6 @@ class _FdiEvent:
         self.since_alarm = 0  # steps since the last alarm
         self.stats: list[set] = [set() for _ in range(c)]
         self.began = np.full(c, np.inf)  # per sensor, where the evidence of its first alarm began
-        self.last = np.full(c, -np.inf)  # per sensor, its last alarm
         self.alarms: list[list[tuple[float, float]]] = [[] for _ in range(c)]  # per sensor, (reading time, arrival) of its alarms
         self.windows: list[np.ndarray] = []
         self._stride, self._offered = 1, 0
@@ -274,11 +280,14 @@ class _FdiEvent:
             self._stride *= 2
 
     def alarm(self, j: int, ts: float, now: float) -> None:
-        self.last[j] = ts
         times = self.alarms[j]
         times.append((ts, now))
         if len(times) >= _MAX_EVENT_WINDOWS:  # thinned as the windows are; the first and the last are kept
             self.alarms[j] = times[:-1:2] + times[-1:]
+
+    def last(self, j: int) -> float:
+        """Reading time of sensor ``j``'s last alarm (-inf: none)."""
+        return self.alarms[j][-1][0] if self.alarms[j] else -np.inf
 
     def track(self, window: np.ndarray) -> None:
         new, prev = window[-1], window[-2]
@@ -425,10 +434,9 @@ class SecurityStream:
             return
         j = st.channels.index(signal)
         alarmed = [k for k, stats in enumerate(ev.stats) if stats]
-        if alarmed == [j] and ev.last[j] <= end + self.det.window * self.det.interval_s_:
+        if alarmed == [j] and ev.last(j) <= end + self.det.window * self.det.interval_s_:
             self.counts["sequential_in_process_event"] += 1
-            st.cusum.suspect[:] = False
-            st.fdi_event = None
+            st.end_fdi_event()
 
     # ------------------------------------------------------------ sequential per-sensor tests
     def _sequential_step(self, asset: str, st: _AssetStream, ts: float, window: np.ndarray, now: float) -> list[SecurityEvent]:
@@ -458,8 +466,8 @@ class SecurityStream:
             ev.checked = ts
             if self._isolate(st, ev)[1] is not None:
                 self.counts["sequential_not_isolated"] += 1
-                st.cusum.suspect[:] = False
-                ev = st.fdi_event = None
+                st.end_fdi_event()
+                ev = None
         if ev is None:
             ev = st.fdi_event = _FdiEvent(ts, now, len(st.channels))
             ev.track(window)
@@ -478,10 +486,9 @@ class SecurityStream:
         return []
 
     def _close_sequential(self, asset: str, st: _AssetStream) -> list[SecurityEvent]:
-        ev, st.fdi_event = st.fdi_event, None
+        ev = st.end_fdi_event()
         if ev is None:
             return []
-        st.cusum.suspect[:] = False
         pad = self.det.window * self.det.interval_s_
         for s, e in st.replay_spans + ([(st.replay_event["start"], st.replay_event["end"])] if st.replay_event else []):
             if s - pad <= ev.first_alarm and ev.end <= e + pad:  # first alarm to end (first_alarm <= end) inside it
@@ -489,7 +496,7 @@ class SecurityStream:
         j, verdict = self._isolate(st, ev)
         name = st.channels[j]
         own_after = self._process_cutoff(st, ev, j)
-        if own_after is not None and ev.last[j] <= own_after:
+        if own_after is not None and ev.last(j) <= own_after:
             # Its evidence began during a lasting process event (a wearing bearing, cavitation):
             # the process event says what happened.
             self.counts["sequential_in_process_event"] += 1
